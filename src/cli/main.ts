@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/** The `airssys-wasm` command: one file per command under `commands/`, all on the library API. */
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerRun } from './commands/run.js';
+import { registerValidate } from './commands/validate.js';
+import { EXIT_USAGE } from './output.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('airssys-wasm')
+  .description('Run WebAssembly components sandboxed, metered and supervised')
+  .version(pkg.version)
+  .exitOverride()
+  .showHelpAfterError();
+
+registerRun(program);
+registerValidate(program);
+registerInspect(program);
+registerDemo(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    throw error;
+  }
+}

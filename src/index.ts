@@ -1,0 +1,12 @@
+/**
+ * airssys-wasm: pluggable systems from WebAssembly components.
+ *
+ * @example
+ * import { Engine } from 'airssys-wasm';
+ * const component = await new Engine().load('./my-component');
+ * const instance = component.instantiate();
+ * console.log(instance.exports.add(1, 2));
+ */
+
+export { AirssysError, type Blame, ERROR_CODES, type ErrorCode, isAirssysError } from './shared/errors.js';
+export * from './wasm/index.js';

@@ -1,0 +1,96 @@
+/**
+ * A running component instance: its exports as plain JavaScript functions (the fast path), and
+ * `invoke`, which also measures the fuel and wall time of one call and never throws for a
+ * guest failure — it returns the categorised error instead, the way `airssys-wasm run` and the
+ * component actors report it.
+ */
+
+import { AirssysError, isAirssysError } from '../../shared/errors.js';
+import type { BoundInstance } from './instantiate.js';
+import type { InstanceRuntime } from './runtime.js';
+
+/** The export key `name` refers to in `table`, accepting `iface.func` for `iface#func`. */
+export function exportName(table: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  if (Object.hasOwn(table, name)) return name;
+  const dot = name.lastIndexOf('.');
+  const alternative = dot > 0 ? `${name.slice(0, dot)}#${name.slice(dot + 1)}` : undefined;
+  return alternative !== undefined && Object.hasOwn(table, alternative) ? alternative : undefined;
+}
+
+export type InvocationOutcome =
+  | { ok: true; value: unknown; fuel: number; ms: number }
+  | { ok: false; error: AirssysError; fuel: number; ms: number };
+
+export class ComponentInstance {
+  /**
+   * The component's exports by name: top-level functions by their WIT name (`add`), functions
+   * of exported interfaces as `<interface>#<function>` (`api#flip`).
+   *
+   * @example
+   * const sum = instance.exports.add(1, 2); // 3
+   */
+  readonly exports: Readonly<Record<string, (...args: unknown[]) => unknown>>;
+  private readonly runtime: InstanceRuntime;
+
+  constructor(
+    readonly component: string,
+    bound: BoundInstance,
+  ) {
+    this.exports = Object.freeze(bound.exports);
+    this.runtime = bound.runtime;
+  }
+
+  /** Export names, in the order the component declares them. */
+  get exportNames(): string[] {
+    return Object.keys(this.exports);
+  }
+
+  /** True once a call trapped: the instance refuses further calls and must be replaced. */
+  get trapped(): boolean {
+    return this.runtime.poisoned;
+  }
+
+  /** Finds an export by name; `iface.func` is accepted for `iface#func`. */
+  resolve(name: string): (...args: unknown[]) => unknown {
+    const found = exportName(this.exports, name);
+    if (found !== undefined) return this.exports[found];
+    throw new AirssysError(
+      'not-found',
+      `${this.component} has no export "${name}"; it exports: ${this.exportNames.join(', ') || '(nothing)'}`,
+      { blame: 'host', details: { export: name } },
+    );
+  }
+
+  /** Calls an export and returns its value; throws the categorised `AirssysError` on failure. */
+  call(name: string, args: readonly unknown[] = []): unknown {
+    const fn = this.resolve(name);
+    this.runtime.current = name;
+    return fn(...args);
+  }
+
+  /** Calls an export and reports the outcome with the fuel it consumed and its wall time. */
+  invoke(name: string, args: readonly unknown[] = []): InvocationOutcome {
+    const fn = this.resolve(name);
+    const runtime = this.runtime;
+    runtime.current = name;
+    runtime.beginMetered();
+    const started = performance.now();
+    try {
+      const value = fn(...args);
+      const ms = performance.now() - started;
+      return { ok: true, value, fuel: runtime.endMetered(), ms };
+    } catch (error) {
+      const ms = performance.now() - started;
+      const fuel = runtime.endMetered();
+      const failure = isAirssysError(error)
+        ? error
+        : new AirssysError('internal', String(error), { cause: error, blame: 'host' });
+      return { ok: false, error: failure, fuel, ms };
+    }
+  }
+
+  /** Changes the per-call budgets (fuel units, milliseconds) for later calls. */
+  setBudget(fuel: number, timeoutMs: number): void {
+    this.runtime.setBudget(fuel, timeoutMs);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The per-instance state the generated call path reads and the instrumentation calls back into:
+ * entry guard, poisoning after a trap, and the fuel meter with its wall-clock watchdog.
+ *
+ * Fuel lives in one mutable i64 global shared by every core instance of the component instance.
+ * A call starts with `fuel = min(budget, FUEL_SLICE)` handed to the instrumented entry wrapper
+ * (one wasm call sets it; a JS-side `Global.value` write would cost ~30 ns). When a slice runs
+ * out the instrumented code calls `out-of-fuel`, and the meter either tops the global up from the
+ * remaining budget — checking the wall clock each time, which is how `timeout-ms` stops a loop
+ * with a huge fuel budget without any help from a second thread — or throws `out-of-fuel` /
+ * `timeout`. The fuel reported is exact: given − remaining, whatever the slicing.
+ */
+
+import { AirssysError } from '../../shared/errors.js';
+import type { CanonInstance, HandleTables } from '../component/canon/index.js';
+import { classifyTrap } from './traps.js';
+
+/** Fuel handed out per slice; between two slices the meter reads the clock (~1–3 ms of guest work). */
+export const FUEL_SLICE = 2_000_000;
+
+const IDLE = 0;
+const BUSY = 1;
+const POISONED = 2;
+/** Busy, and the current call has already drawn on its reserve (set by the first refill). */
+const BUSY_METERED = 3;
+
+export interface RuntimeOptions {
+  component: string;
+  fuel: number;
+  timeoutMs: number;
+  handles: HandleTables;
+}
+
+export class InstanceRuntime implements CanonInstance {
+  memory: WebAssembly.Memory | undefined = undefined;
+  state = IDLE;
+  /** The slice the entry wrapper starts each call with. */
+  fuel: number;
+  readonly handles: HandleTables;
+  readonly fuelGlobal = new WebAssembly.Global({ value: 'i64', mutable: true }, 0n);
+
+  /** The error that poisoned the instance, if one did. */
+  poison: AirssysError | undefined = undefined;
+  /** Name of the export being called, for error messages (set by `invoke`, else 'export'). */
+  current = 'export';
+
+  private budget: number;
+  private readonly component: string;
+  private timeoutMs: number;
+  private reserve = 0;
+  /** Fuel handed out beyond the first slice during the current metered call. */
+  private refilled = 0;
+  private startedAt = 0;
+  private growFailed = false;
+  /** Set by `beginMetered`: the reserve and clock were prepared before the call. */
+  private precise = false;
+
+  constructor(options: RuntimeOptions) {
+    this.component = options.component;
+    this.budget = options.fuel;
+    this.fuel = Math.min(options.fuel, FUEL_SLICE);
+    this.timeoutMs = options.timeoutMs;
+    this.handles = options.handles;
+  }
+
+  /** Imports every instrumented core module receives. */
+  instrumentImports(): WebAssembly.ModuleImports {
+    return {
+      fuel: this.fuelGlobal,
+      'out-of-fuel': () => this.outOfFuel(),
+      'grow-failed': () => {
+        this.growFailed = true;
+      },
+    };
+  }
+
+  setBudget(fuel: number, timeoutMs: number): void {
+    if (!Number.isSafeInteger(fuel) || fuel <= 0) {
+      throw new AirssysError('invalid-argument', `fuel budget must be a positive safe integer, got ${fuel}`);
+    }
+    this.budget = fuel;
+    this.fuel = Math.min(fuel, FUEL_SLICE);
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Prepares precise accounting for one call: starts the clock now rather than at the first refill. */
+  beginMetered(): void {
+    this.precise = true;
+    this.growFailed = false;
+    this.refilled = 0;
+    this.reserve = this.budget - this.fuel;
+    this.startedAt = performance.now();
+  }
+
+  /** Ends a call begun with `beginMetered`; returns the fuel it consumed. */
+  endMetered(): number {
+    this.precise = false;
+    if (this.state === BUSY_METERED) this.state = IDLE;
+    return this.fuel + this.refilled - Number(this.fuelGlobal.value);
+  }
+
+  private outOfFuel(): void {
+    if (this.state === BUSY) {
+      // First exhaustion of this call. On the fast path nothing was prepared, so the reserve is
+      // set up now and the clock starts at the end of the first slice (at most one slice late).
+      this.state = BUSY_METERED;
+      if (!this.precise) {
+        this.startedAt = performance.now();
+        this.reserve = this.budget - this.fuel;
+        this.refilled = 0;
+      }
+    }
+    const remaining = this.fuelGlobal.value;
+    if (this.reserve <= 0) {
+      throw new AirssysError(
+        'out-of-fuel',
+        `${this.component}: export "${this.current}" used its whole fuel budget (${this.budget}); raise [resources] fuel or do less work per call`,
+        { blame: 'guest', details: { budget: this.budget } },
+      );
+    }
+    if (performance.now() - this.startedAt > this.timeoutMs) {
+      throw new AirssysError(
+        'timeout',
+        `${this.component}: export "${this.current}" ran past its ${this.timeoutMs} ms budget; raise [resources] timeout-ms or do less work per call`,
+        { blame: 'guest', details: { timeoutMs: this.timeoutMs } },
+      );
+    }
+    const grant = Math.min(this.reserve, FUEL_SLICE);
+    this.reserve -= grant;
+    this.refilled += grant;
+    this.fuelGlobal.value = remaining + BigInt(grant);
+  }
+
+  cannotEnter(): never {
+    if (this.state === POISONED) {
+      throw new AirssysError(
+        'trap',
+        `${this.component}: the instance trapped earlier (${this.poison?.code}: ${this.poison?.message}); create a new instance`,
+        { blame: 'guest', cause: this.poison },
+      );
+    }
+    throw new AirssysError(
+      'trap',
+      `${this.component}: the instance was re-entered while a call was in progress (a host import called back into the guest)`,
+      { blame: 'host' },
+    );
+  }
+
+  fail(error: unknown): Error {
+    const classified = classifyTrap(error, {
+      component: this.component,
+      export: this.current,
+      growFailed: this.growFailed,
+    });
+    this.state = POISONED;
+    this.poison = classified;
+    return classified;
+  }
+
+  get poisoned(): boolean {
+    return this.state === POISONED;
+  }
+}
