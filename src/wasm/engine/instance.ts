@@ -9,12 +9,29 @@ import { AirssysError, isAirssysError } from '../../shared/errors.js';
 import type { BoundInstance } from './instantiate.js';
 import type { InstanceRuntime } from './runtime.js';
 
-/** The export key `name` refers to in `table`, accepting `iface.func` for `iface#func`. */
+/**
+ * The export key `name` refers to in `table`. Besides the exact key it accepts `.` for `#` and
+ * an interface's short name: `types.flip` and `types#flip` both find
+ * `my:pkg/types@0.1.0#flip` when only one exported interface is called `types`.
+ */
 export function exportName(table: Readonly<Record<string, unknown>>, name: string): string | undefined {
   if (Object.hasOwn(table, name)) return name;
-  const dot = name.lastIndexOf('.');
-  const alternative = dot > 0 ? `${name.slice(0, dot)}#${name.slice(dot + 1)}` : undefined;
-  return alternative !== undefined && Object.hasOwn(table, alternative) ? alternative : undefined;
+  const split = Math.max(name.lastIndexOf('#'), name.lastIndexOf('.'));
+  if (split <= 0) return undefined;
+  const iface = name.slice(0, split);
+  const func = name.slice(split + 1);
+  const matches = Object.keys(table).filter((key) => {
+    const hash = key.lastIndexOf('#');
+    return hash > 0 && key.slice(hash + 1) === func && shortInterface(key.slice(0, hash)) === shortInterface(iface);
+  });
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** `ns:pkg/iface@1.0.0` → `iface`; a plain name stays as it is. */
+function shortInterface(name: string): string {
+  const at = name.indexOf('@');
+  const bare = at > 0 ? name.slice(0, at) : name;
+  return bare.slice(bare.lastIndexOf('/') + 1);
 }
 
 export type InvocationOutcome =

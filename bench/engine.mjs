@@ -1,0 +1,182 @@
+// Engine benchmarks (issue #2): every figure is measured in the same run as its baselines —
+// raw V8 WebAssembly on the same core module, the same component through plain `jco transpile`
+// glue, and an equivalent @extism/extism plugin. Medians of ROUNDS rounds; ratios from medians.
+//
+//   npm run bench            (builds dist/ and fixtures first)
+//   node bench/engine.mjs --json > bench/.tmp/engine.json
+//
+// Uses the built package (dist/), the same code the CLI runs.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import createPlugin from '@extism/extism';
+import { transpile } from '@bytecodealliance/jco';
+import { Engine } from '../dist/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const fixtures = join(root, 'fixtures', 'build');
+const tmp = join(root, 'bench', '.tmp');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const asJson = process.argv.includes('--json');
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** ns per operation: median over rounds of a timed loop of `n` calls. */
+function timeSync(fn, n) {
+  for (let i = 0; i < Math.min(n, 20_000); i++) fn(i);
+  const per = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) fn(i);
+    per.push(Number(process.hrtime.bigint() - t) / n);
+  }
+  return median(per);
+}
+
+async function timeAsync(fn, n) {
+  for (let i = 0; i < Math.min(n, 2_000); i++) await fn(i);
+  const per = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await fn(i);
+    per.push(Number(process.hrtime.bigint() - t) / n);
+  }
+  return median(per);
+}
+
+const results = [];
+function record(figure, ns, extra = {}) {
+  results.push({ figure, ns, ...extra });
+}
+
+// ---------------------------------------------------------------------------------------------
+const engine = new Engine({ cacheDir: join(tmp, 'cache') });
+const basic = await engine.load(join(fixtures, 'basic'));
+const kernel = await engine.load(join(fixtures, 'kernel'));
+const basicBytes = readFileSync(join(fixtures, 'basic', 'component.wasm'));
+const kernelBytes = readFileSync(join(fixtures, 'kernel', 'component.wasm'));
+
+/** The uninstrumented core module of a single-module component, compiled by V8 as is. */
+function rawCore(component, bytes) {
+  const { module } = component.plan.instances[component.plan.exports[0].core.instance];
+  const { offset, length } = component.plan.modules[module];
+  return new WebAssembly.Module(bytes.subarray(offset, offset + length));
+}
+
+// ---- add(u32, u32) ----------------------------------------------------------------------------
+const rawBasic = new WebAssembly.Instance(rawCore(basic, basicBytes), {});
+const rawAdd = rawBasic.exports.add;
+const inst = basic.instantiate({});
+const add = inst.exports.add;
+
+mkdirSync(tmp, { recursive: true });
+const jcoDir = join(tmp, 'jco-basic');
+const { files } = await transpile(basicBytes, { name: 'basic', noTypescript: true });
+for (const [name, data] of Object.entries(files)) {
+  mkdirSync(dirname(join(jcoDir, name)), { recursive: true });
+  writeFileSync(join(jcoDir, name), data);
+}
+writeFileSync(join(jcoDir, 'package.json'), '{"type":"module"}');
+const jco = await import(pathToFileURL(join(jcoDir, 'basic.js')).href);
+
+const extismBytes = readFileSync(join(fixtures, 'extism-add', 'plugin.wasm'));
+const plugin = await createPlugin(extismBytes, { useWasi: false, runInWorker: false });
+const addInput = new Uint8Array(8);
+new DataView(addInput.buffer).setUint32(0, 40, true);
+new DataView(addInput.buffer).setUint32(4, 2, true);
+
+const rawAddNs = timeSync((i) => rawAdd(i, 1), 2_000_000);
+const oursAddNs = timeSync((i) => add(i, 1), 2_000_000);
+const jcoAddNs = timeSync((i) => jco.add(i, 1), 200_000);
+let extismCalls = 0;
+const extismAddNs = await timeAsync(async () => {
+  // Extism 1.0.3 fails after ~16k calls on one in-process plugin without reset().
+  if (++extismCalls % 10_000 === 0) await plugin.reset();
+  return plugin.call('add', addInput);
+}, 5_000);
+record('add: raw V8 core call', rawAddNs);
+record('add: airssys-wasm (fuel on)', oursAddNs, { vsRaw: oursAddNs / rawAddNs });
+record('add: jco 1.35 transpile glue', jcoAddNs, { oursFaster: jcoAddNs / oursAddNs });
+record('add: @extism/extism 1.0.3 (in-process)', extismAddNs, { oursFaster: extismAddNs / oursAddNs });
+
+// ---- echo(string of 22 chars) ----------------------------------------------------------------
+const text = 'hello from the host!!!';
+const echo = inst.exports.echo;
+const encoder = new TextEncoder();
+const oursEchoNs = timeSync(() => echo(text), 500_000);
+const jcoEchoNs = timeSync(() => jco.echo(text), 100_000);
+const textBytes = encoder.encode(text);
+const extismEchoNs = await timeAsync(async () => {
+  if (++extismCalls % 10_000 === 0) await plugin.reset();
+  return plugin.call('echo', textBytes);
+}, 5_000);
+const encodeNs = timeSync(() => encoder.encode(text), 500_000);
+record('echo(22 chars): airssys-wasm', oursEchoNs);
+record('echo(22 chars): jco 1.35 transpile glue', jcoEchoNs, { oursFaster: jcoEchoNs / oursEchoNs });
+record('echo(22 chars): @extism/extism 1.0.3', extismEchoNs, { oursFaster: extismEchoNs / oursEchoNs });
+record('TextEncoder.encode(22 chars) alone', encodeNs);
+
+// ---- warm instantiation ----------------------------------------------------------------------
+const rawModule = rawCore(basic, basicBytes);
+const rawInstNs = timeSync(() => new WebAssembly.Instance(rawModule, {}), 20_000);
+const oursInstNs = timeSync(() => basic.instantiate({}), 20_000);
+record('instantiate: raw V8 (same core module, uninstrumented)', rawInstNs);
+record('instantiate: airssys-wasm (cached, compiled)', oursInstNs, { vsRaw: oursInstNs / rawInstNs });
+
+// ---- fuel metering overhead on a CPU-bound kernel ---------------------------------------------
+const rawKernel = new WebAssembly.Instance(rawCore(kernel, kernelBytes), {});
+const kernelInst = kernel.instantiate({});
+kernelInst.setBudget(Number.MAX_SAFE_INTEGER, 60_000);
+const N = 2_000_000;
+const rawKernelNs = timeSync(() => rawKernel.exports.sieve(N), 5);
+const oursKernelNs = timeSync(() => kernelInst.exports.sieve(N), 5);
+record(`sieve(${N}): raw V8 (uninstrumented)`, rawKernelNs);
+record(`sieve(${N}): airssys-wasm (fuel on)`, oursKernelNs, { overhead: oursKernelNs / rawKernelNs - 1 });
+
+// ---- cold start of `run` on a cached component (whole process) --------------------------------
+const cli = join(root, 'dist', 'cli', 'main.js');
+const runArgs = [cli, 'run', join(fixtures, 'basic'), '--call', 'add', '--args', '[1,2]', '--json', '--cache-dir', join(tmp, 'cache')];
+spawnSync(process.execPath, runArgs); // warm the cache
+const cold = [];
+for (let i = 0; i < 15; i++) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, runArgs, { encoding: 'utf8' });
+  cold.push(Number(process.hrtime.bigint() - t));
+  if (r.status !== 0) throw new Error(`run failed: ${r.stdout}${r.stderr}`);
+}
+const nodeOnly = [];
+for (let i = 0; i < 15; i++) {
+  const t = process.hrtime.bigint();
+  spawnSync(process.execPath, ['-e', '0']);
+  nodeOnly.push(Number(process.hrtime.bigint() - t));
+}
+record('cold start: airssys-wasm run (cached component, whole process)', median(cold));
+record('cold start: node -e 0 (for scale)', median(nodeOnly));
+
+// ---------------------------------------------------------------------------------------------
+const machine = {
+  node: process.version,
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  rounds: ROUNDS,
+};
+if (asJson) {
+  process.stdout.write(`${JSON.stringify({ machine, results }, null, 2)}\n`);
+} else {
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; median of ${ROUNDS} rounds`);
+  for (const r of results) {
+    const fmt = r.ns >= 1e6 ? `${(r.ns / 1e6).toFixed(2)} ms` : r.ns >= 1e3 ? `${(r.ns / 1e3).toFixed(2)} µs` : `${r.ns.toFixed(1)} ns`;
+    const extra = Object.entries(r)
+      .filter(([k]) => k !== 'figure' && k !== 'ns')
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(2) : v}`)
+      .join(', ');
+    console.log(`${r.figure.padEnd(66)} ${fmt.padStart(12)}  ${extra}`);
+  }
+}

@@ -1,0 +1,464 @@
+#!/usr/bin/env node
+// Builds the test/benchmark fixtures: fixtures/src/<name>/ -> fixtures/build/<name>/.
+//
+//   node scripts/build-fixtures.mjs [--force] [--list] [name ...]
+//
+// Each fixture is rebuilt only when the sha256 of its inputs (every file in its source folder,
+// the recipe below, the versions of the tools it uses) differs from the one stored in
+// fixtures/build/<name>/.source-hash, or when an output is missing. Outputs are written to a
+// temporary file and renamed, so a concurrent reader never sees half a file.
+//
+// Besides its binary (component.wasm, or plugin.wasm for extism-add) and the copied
+// Component.toml, every fixture gets build-info.json (size, build time, imports, core memories)
+// and world.wit (the WIT decoded back from the binary).
+//
+// System tools: clang + wasm-ld (+ wasi-libc) for the C fixtures: see .ci/install-system-deps.sh.
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { register } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SRC = join(ROOT, 'fixtures', 'src');
+const BUILD = join(ROOT, 'fixtures', 'build');
+const NODE_MODULES = join(ROOT, 'node_modules');
+const ADAPTER = join(NODE_MODULES, '@bytecodealliance', 'jco', 'lib', 'wasi_snapshot_preview1.reactor.wasm');
+// Bump when the hashing or output layout changes: every fixture rebuilds.
+const LAYOUT_VERSION = '1';
+
+class BuildError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// tools
+
+let wasmToolsPromise;
+function wasmTools() {
+  wasmToolsPromise ??= import('@bytecodealliance/jco-transpile/wasm-tools');
+  return wasmToolsPromise;
+}
+
+const versionCache = new Map();
+async function pkgVersion(name) {
+  if (!versionCache.has(name)) {
+    const file = join(NODE_MODULES, ...name.split('/'), 'package.json');
+    let v = 'missing';
+    try {
+      v = JSON.parse(await readFile(file, 'utf8')).version;
+    } catch {}
+    versionCache.set(name, v);
+  }
+  return versionCache.get(name);
+}
+
+let clangVersion;
+function clang() {
+  if (clangVersion === undefined) {
+    try {
+      clangVersion = execFileSync('clang', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+    } catch {
+      clangVersion = null;
+    }
+  }
+  if (!clangVersion) {
+    throw new BuildError('clang not found: run `sudo .ci/install-system-deps.sh` (clang, lld, wasi-libc)');
+  }
+  return clangVersion;
+}
+
+function runClang(args) {
+  try {
+    execFileSync('clang', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  } catch (e) {
+    const out = `${e.stderr ?? ''}${e.stdout ?? ''}`.trim() || e.message;
+    throw new BuildError(`clang ${args.join(' ')} failed:\n${out}`);
+  }
+}
+
+async function tmpDir() {
+  return mkdtemp(join(tmpdir(), 'airssys-fixture-'));
+}
+
+async function watToCore(file) {
+  const { parse } = await wasmTools();
+  try {
+    return await parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new BuildError(`${relative(ROOT, file)}: ${errText(e)}`);
+  }
+}
+
+async function coreToComponent(core, witFile, world, adapters) {
+  const { componentEmbed, componentNew } = await wasmTools();
+  let embedded;
+  try {
+    embedded = await componentEmbed({ binary: core, witSource: await readFile(witFile, 'utf8'), world });
+  } catch (e) {
+    throw new BuildError(`embedding ${relative(ROOT, witFile)} (world ${world}): ${errText(e)}`);
+  }
+  try {
+    return await componentNew(embedded, adapters);
+  } catch (e) {
+    throw new BuildError(`component new (world ${world}): ${errText(e)}`);
+  }
+}
+
+function errText(e) {
+  return String(e?.payload ?? e?.message ?? e);
+}
+
+// componentize-js 0.22's bindings import @bytecodealliance/preview2-shim without declaring it;
+// npm nests that package under jco, where Node's resolver does not look from componentize-js.
+// Retry such imports as if they came from jco.
+let hookInstalled = false;
+function installPreview2ShimResolver() {
+  if (hookInstalled) return;
+  hookInstalled = true;
+  const from = pathToFileURL(join(NODE_MODULES, '@bytecodealliance', 'jco', 'package.json')).href;
+  const hook = `export async function resolve(spec, ctx, next) {
+  try { return await next(spec, ctx); } catch (e) {
+    if (spec === '@bytecodealliance/preview2-shim' || spec.startsWith('@bytecodealliance/preview2-shim/')) {
+      return next(spec, { ...ctx, parentURL: ${JSON.stringify(from)} });
+    }
+    throw e;
+  }
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixtures: each `build(dir)` returns { 'file name': bytes }; `fingerprint()` lists tool versions
+
+const JCO_TRANSPILE = async () => [`jco-transpile ${await pkgVersion('@bytecodealliance/jco-transpile')}`];
+
+function watComponent(name, world) {
+  return {
+    name,
+    kind: 'component',
+    fingerprint: JCO_TRANSPILE,
+    async build(dir) {
+      const core = await watToCore(join(dir, 'component.wat'));
+      return { 'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), world) };
+    },
+  };
+}
+
+const FIXTURES = [
+  watComponent('basic', 'basic'),
+  watComponent('greeter', 'greeter'),
+  watComponent('hostile', 'hostile'),
+  watComponent('bad-world', 'bad-world'),
+  {
+    name: 'kernel',
+    kind: 'component',
+    fingerprint: async () => [clang(), ...(await JCO_TRANSPILE())],
+    async build(dir) {
+      clang();
+      const tmp = await tmpDir();
+      try {
+        const out = join(tmp, 'kernel.wasm');
+        runClang([
+          '--target=wasm32',
+          '-nostdlib',
+          '-O2',
+          '-mbulk-memory',
+          '-Wl,--no-entry',
+          '-Wl,--export-dynamic',
+          '-o',
+          out,
+          join(dir, 'kernel.c'),
+        ]);
+        const core = await readFile(out);
+        return { 'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), 'kernel') };
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'c-wasi',
+    kind: 'component',
+    fingerprint: async () => [
+      clang(),
+      ...(await JCO_TRANSPILE()),
+      `adapter ${existsSync(ADAPTER) ? sha256(await readFile(ADAPTER)) : 'missing'}`,
+    ],
+    async build(dir) {
+      clang();
+      if (!existsSync('/usr/lib/wasm32-wasi/libc.a')) {
+        throw new BuildError('wasi-libc not found (/usr/lib/wasm32-wasi): run .ci/install-system-deps.sh');
+      }
+      if (!existsSync(ADAPTER)) {
+        throw new BuildError(
+          `WASI adapter not found at ${relative(ROOT, ADAPTER)} (ships with @bytecodealliance/jco)`,
+        );
+      }
+      const tmp = await tmpDir();
+      try {
+        const out = join(tmp, 'greet.wasm');
+        runClang([
+          '--target=wasm32-wasi',
+          '--sysroot=/usr',
+          '-O2',
+          '-mexec-model=reactor',
+          '-o',
+          out,
+          join(dir, 'greet.c'),
+        ]);
+        const core = await readFile(out);
+        const adapters = [['wasi_snapshot_preview1', await readFile(ADAPTER)]];
+        return {
+          'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), 'c-wasi', adapters),
+        };
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'js',
+    kind: 'component',
+    fingerprint: async () => [`componentize-js ${await pkgVersion('@bytecodealliance/componentize-js')}`],
+    async build(dir) {
+      installPreview2ShimResolver();
+      const { componentize } = await import('@bytecodealliance/componentize-js');
+      try {
+        const { component } = await componentize({
+          sourcePath: join(dir, 'index.js'),
+          // witWorld (the text), not witPath: the splicer runs in wasm without file access
+          witWorld: await readFile(join(dir, 'component.wit'), 'utf8'),
+          worldName: 'js-fixture',
+          disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+        });
+        return { 'component.wasm': component };
+      } catch (e) {
+        throw new BuildError(`componentize-js: ${errText(e)}`);
+      }
+    },
+  },
+  {
+    name: 'extism-add',
+    kind: 'core',
+    fingerprint: JCO_TRANSPILE,
+    async build(dir) {
+      const core = await watToCore(join(dir, 'plugin.wat'));
+      if (!WebAssembly.validate(core)) throw new BuildError('plugin.wasm does not validate');
+      return { 'plugin.wasm': core };
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// inspection: core memories declared inside a component (or a core module), imports
+
+function readLeb(buf, pos) {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    const b = buf[pos++];
+    result |= BigInt(b & 0x7f) << shift;
+    shift += 7n;
+    if ((b & 0x80) === 0) return [result, pos];
+  }
+}
+
+// Returns [{ module, initialPages, maxPages }] for every memory defined (not imported) by a core
+// module, walking nested core modules and components.
+function coreMemories(buf, path = 'core') {
+  const found = [];
+  const layer = buf[6];
+  let pos = 8;
+  let moduleIndex = 0;
+  let componentIndex = 0;
+  while (pos < buf.length) {
+    const id = buf[pos];
+    const [size, start] = readLeb(buf, pos + 1);
+    const end = start + Number(size);
+    const body = buf.subarray(start, end);
+    if (layer === 1) {
+      if (id === 1) found.push(...coreMemories(body, `${path}/module${moduleIndex++}`));
+      if (id === 4) found.push(...coreMemories(body, `${path}/component${componentIndex++}`));
+    } else if (id === 5) {
+      let [count, p] = readLeb(body, 0);
+      for (let i = 0; i < Number(count); i++) {
+        const flags = body[p++];
+        let min;
+        let max = null;
+        [min, p] = readLeb(body, p);
+        if (flags & 1) [max, p] = readLeb(body, p);
+        found.push({ module: path, initialPages: Number(min), maxPages: max === null ? null : Number(max) });
+      }
+    }
+    pos = end;
+  }
+  return found;
+}
+
+function componentImports(wat) {
+  // top-level `(import "name" (instance|func|type ...` lines of the printed component
+  const names = [];
+  for (const line of wat.split('\n')) {
+    const m = /^ {2}\(import "([^"]+)" \((\w+)/.exec(line);
+    if (m) names.push(`${m[1]} (${m[2]})`);
+  }
+  return names;
+}
+
+async function inspect(fixture, files) {
+  const info = { fixture: fixture.name };
+  if (fixture.kind === 'component') {
+    const bytes = files['component.wasm'];
+    const { componentWit, print } = await wasmTools();
+    info.world = await componentWit(bytes);
+    info.imports = componentImports(await print(bytes));
+    info.coreMemories = coreMemories(bytes);
+  } else {
+    const mod = new WebAssembly.Module(files['plugin.wasm']);
+    info.imports = WebAssembly.Module.imports(mod).map((i) => `${i.module}#${i.name} (${i.kind})`);
+    info.exports = WebAssembly.Module.exports(mod).map((e) => `${e.name} (${e.kind})`);
+    info.coreMemories = coreMemories(files['plugin.wasm']);
+  }
+  return info;
+}
+
+// ---------------------------------------------------------------------------------------------
+// driver
+
+function sha256(data) {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function listFiles(dir, prefix = '') {
+  const out = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  )) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(join(dir, entry.name), rel)));
+    else if (entry.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+async function sourceHash(fixture, dir) {
+  const h = createHash('sha256');
+  h.update(`layout ${LAYOUT_VERSION}\nnode-abi ${process.versions.modules}\n`);
+  h.update(`recipe ${fixture.build.toString()}\n`);
+  for (const line of await fixture.fingerprint()) h.update(`tool ${line}\n`);
+  for (const rel of await listFiles(dir)) {
+    h.update(`file ${rel} ${sha256(await readFile(join(dir, rel)))}\n`);
+  }
+  return h.digest('hex');
+}
+
+async function writeAtomic(file, data) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+function outputNames(fixture) {
+  return fixture.kind === 'component' ? ['component.wasm', 'Component.toml'] : ['plugin.wasm'];
+}
+
+function fmtSize(n) {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+async function buildOne(fixture, force) {
+  const dir = join(SRC, fixture.name);
+  const out = join(BUILD, fixture.name);
+  if (!existsSync(dir)) throw new BuildError(`missing source folder ${relative(ROOT, dir)}`);
+  if (fixture.kind === 'component' && !existsSync(join(dir, 'Component.toml'))) {
+    throw new BuildError(`missing ${relative(ROOT, join(dir, 'Component.toml'))}`);
+  }
+  const hash = await sourceHash(fixture, dir);
+  const hashFile = join(out, '.source-hash');
+  const main = join(out, outputNames(fixture)[0]);
+  if (
+    !force &&
+    existsSync(hashFile) &&
+    (await readFile(hashFile, 'utf8')).trim() === hash &&
+    outputNames(fixture).every((f) => existsSync(join(out, f)))
+  ) {
+    return { cached: true, size: (await stat(main)).size };
+  }
+  const t0 = performance.now();
+  const files = await fixture.build(dir);
+  const buildMs = Math.round(performance.now() - t0);
+  if (fixture.kind === 'component') files['Component.toml'] = await readFile(join(dir, 'Component.toml'));
+  const info = await inspect(fixture, files);
+  info.buildMs = buildMs;
+  info.size = files[outputNames(fixture)[0]].byteLength;
+  await mkdir(out, { recursive: true });
+  await rm(hashFile, { force: true });
+  for (const [name, data] of Object.entries(files)) await writeAtomic(join(out, name), data);
+  if (info.world) await writeAtomic(join(out, 'world.wit'), info.world);
+  await writeAtomic(join(out, 'build-info.json'), `${JSON.stringify(info, null, 2)}\n`);
+  await writeAtomic(hashFile, `${hash}\n`);
+  return { cached: false, size: info.size, buildMs };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const force = args.includes('--force');
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log('usage: node scripts/build-fixtures.mjs [--force] [--list] [fixture ...]');
+    return 0;
+  }
+  if (args.includes('--list')) {
+    for (const f of FIXTURES) console.log(f.name);
+    return 0;
+  }
+  const names = args.filter((a) => !a.startsWith('-'));
+  const unknown = names.filter((n) => !FIXTURES.some((f) => f.name === n));
+  if (unknown.length) {
+    console.error(`build-fixtures: unknown fixture(s): ${unknown.join(', ')} (try --list)`);
+    return 2;
+  }
+  const selected = names.length ? FIXTURES.filter((f) => names.includes(f.name)) : FIXTURES;
+  const failures = [];
+  const t0 = performance.now();
+  for (const fixture of selected) {
+    const start = performance.now();
+    const label = fixture.name.padEnd(11);
+    try {
+      const r = await buildOne(fixture, force);
+      const ms = Math.round(performance.now() - start);
+      console.log(
+        `${label} ${r.cached ? 'cached' : 'built '} ${fmtSize(r.size).padStart(10)} ${String(ms).padStart(6)} ms`,
+      );
+    } catch (e) {
+      const ms = Math.round(performance.now() - start);
+      const msg = e instanceof BuildError ? e.message : (e?.stack ?? String(e));
+      console.log(`${label} FAILED            ${String(ms).padStart(6)} ms`);
+      failures.push({ name: fixture.name, msg });
+    }
+  }
+  const total = Math.round(performance.now() - t0);
+  if (failures.length) {
+    for (const f of failures) console.error(`\nbuild-fixtures: ${f.name} failed:\n${f.msg}`);
+    console.error(
+      `\nbuild-fixtures: ${failures.length} of ${selected.length} fixture(s) failed (${total} ms)`,
+    );
+    return 1;
+  }
+  console.log(`fixtures ready in ${relative(ROOT, BUILD)}/ (${total} ms)`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`build-fixtures: internal error: ${e?.stack ?? e}`);
+    process.exitCode = 1;
+  },
+);
