@@ -12,8 +12,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import createPlugin from '@extism/extism';
 import { transpile } from '@bytecodealliance/jco';
+import createPlugin from '@extism/extism';
 import { Engine } from '../dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -141,7 +141,18 @@ record(`sieve(${N}): airssys-wasm (fuel on)`, oursKernelNs, { overhead: oursKern
 
 // ---- cold start of `run` on a cached component (whole process) --------------------------------
 const cli = join(root, 'dist', 'cli', 'main.js');
-const runArgs = [cli, 'run', join(fixtures, 'basic'), '--call', 'add', '--args', '[1,2]', '--json', '--cache-dir', join(tmp, 'cache')];
+const runArgs = [
+  cli,
+  'run',
+  join(fixtures, 'basic'),
+  '--call',
+  'add',
+  '--args',
+  '[1,2]',
+  '--json',
+  '--cache-dir',
+  join(tmp, 'cache'),
+];
 spawnSync(process.execPath, runArgs); // warm the cache
 const cold = [];
 for (let i = 0; i < 15; i++) {
@@ -170,9 +181,16 @@ const machine = {
 if (asJson) {
   process.stdout.write(`${JSON.stringify({ machine, results }, null, 2)}\n`);
 } else {
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; median of ${ROUNDS} rounds`);
+  console.log(
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; median of ${ROUNDS} rounds`,
+  );
   for (const r of results) {
-    const fmt = r.ns >= 1e6 ? `${(r.ns / 1e6).toFixed(2)} ms` : r.ns >= 1e3 ? `${(r.ns / 1e3).toFixed(2)} µs` : `${r.ns.toFixed(1)} ns`;
+    const fmt =
+      r.ns >= 1e6
+        ? `${(r.ns / 1e6).toFixed(2)} ms`
+        : r.ns >= 1e3
+          ? `${(r.ns / 1e3).toFixed(2)} µs`
+          : `${r.ns.toFixed(1)} ns`;
     const extra = Object.entries(r)
       .filter(([k]) => k !== 'figure' && k !== 'ns')
       .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(2) : v}`)

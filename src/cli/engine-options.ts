@@ -13,7 +13,10 @@ export interface EngineFlags {
 }
 
 export function defaultCacheDir(): string {
-  return process.env.AIRSSYS_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'airssys-wasm');
+  return (
+    process.env.AIRSSYS_CACHE_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'airssys-wasm')
+  );
 }
 
 export function withEngineOptions(command: Command): Command {

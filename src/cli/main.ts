@@ -9,7 +9,9 @@ import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT_USAGE } from './output.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('airssys-wasm')
   .description('Run WebAssembly components sandboxed, metered and supervised')

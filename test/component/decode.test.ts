@@ -127,16 +127,19 @@ describe('component decoder', () => {
 
   it('never throws anything but invalid-component on random byte corruption', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (flips) => {
-        const mutated = bytes.slice();
-        for (const [at, value] of flips) mutated[8 + (at % (mutated.length - 8))] = value;
-        try {
-          decodeComponent(mutated);
-        } catch (error) {
-          expect(error).toBeInstanceOf(AirssysError);
-          expect((error as AirssysError).code).toBe('invalid-component');
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        (flips) => {
+          const mutated = bytes.slice();
+          for (const [at, value] of flips) mutated[8 + (at % (mutated.length - 8))] = value;
+          try {
+            decodeComponent(mutated);
+          } catch (error) {
+            expect(error).toBeInstanceOf(AirssysError);
+            expect((error as AirssysError).code).toBe('invalid-component');
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -110,7 +110,15 @@ async function ungrantedImport(engine: Engine, dir: string): Promise<Row> {
     outcome = error instanceof AirssysError ? error.code : String(error);
     asExpected = outcome === 'capability-denied';
   }
-  return { component: 'bad-world', call: 'instantiate', outcome, fuel: 0, ms: 0, note: 'imports an ungranted interface', asExpected };
+  return {
+    component: 'bad-world',
+    call: 'instantiate',
+    outcome,
+    fuel: 0,
+    ms: 0,
+    note: 'imports an ungranted interface',
+    asExpected,
+  };
 }
 
 function printTable(rows: Row[]): void {
@@ -127,6 +135,9 @@ function printTable(rows: Row[]): void {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   const contained = rows.filter((r) => !r.outcome.startsWith('ok')).length;
-  out.push('', `${rows.length} calls, ${contained} hostile ones contained; this host process is still running (pid ${process.pid}).`);
+  out.push(
+    '',
+    `${rows.length} calls, ${contained} hostile ones contained; this host process is still running (pid ${process.pid}).`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -26,24 +26,33 @@ import type {
   ImportPlan,
   LiftedExportPlan,
 } from './model.js';
-import type { Case, Field, FuncType, Param, PrimitiveKind, ResourceType, StringEncoding, ValType } from './types.js';
+import type {
+  Case,
+  Field,
+  FuncType,
+  Param,
+  PrimitiveKind,
+  ResourceType,
+  StringEncoding,
+  ValType,
+} from './types.js';
 
 const COMPONENT_VERSION = 0x0d;
 
 const PRIMITIVES: Record<number, PrimitiveKind> = {
-  0x7f: 'bool',
-  0x7e: 's8',
-  0x7d: 'u8',
-  0x7c: 's16',
-  0x7b: 'u16',
-  0x7a: 's32',
-  0x79: 'u32',
-  0x78: 's64',
-  0x77: 'u64',
-  0x76: 'f32',
-  0x75: 'f64',
-  0x74: 'char',
-  0x73: 'string',
+  127: 'bool',
+  126: 's8',
+  125: 'u8',
+  124: 's16',
+  123: 'u16',
+  122: 's32',
+  121: 'u32',
+  120: 's64',
+  119: 'u64',
+  118: 'f32',
+  117: 'f64',
+  116: 'char',
+  115: 'string',
 };
 
 /** A type as it sits in an index space. */
@@ -116,9 +125,13 @@ function newScope(parent: Scope | undefined, args?: Map<string, Item>): Scope {
 }
 
 function fail(message: string, offset?: number): never {
-  throw new AirssysError('invalid-component', offset === undefined ? message : `${message} (at byte ${offset})`, {
-    blame: 'guest',
-  });
+  throw new AirssysError(
+    'invalid-component',
+    offset === undefined ? message : `${message} (at byte ${offset})`,
+    {
+      blame: 'guest',
+    },
+  );
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -203,7 +216,14 @@ export function decodeComponent(bytes: Uint8Array, options: DecodeOptions = {}):
   if (bytes[4] !== COMPONENT_VERSION || bytes[5] !== 0) {
     fail(`unsupported component binary version 0x${bytes[4].toString(16)} (this host reads 0x0d)`);
   }
-  const plan: ComponentPlan = { modules: [], instances: [], lowered: [], exports: [], imports: [], resources: [] };
+  const plan: ComponentPlan = {
+    modules: [],
+    instances: [],
+    lowered: [],
+    exports: [],
+    imports: [],
+    resources: [],
+  };
   const decoder = new Decoder(bytes, plan, options.maxCoreModules ?? Number.POSITIVE_INFINITY);
   const root = newScope(undefined);
   decoder.evaluate(root, 8, bytes.length);
@@ -216,7 +236,8 @@ function collectExports(plan: ComponentPlan, items: Map<string, Item>, prefix: s
     const full = prefix === '' ? name : `${prefix}#${name}`;
     if (item.sort === 'func') {
       const func = item.func;
-      if (func.kind !== 'lifted') fail(`export "${full}" re-exports an import; this host does not support that`);
+      if (func.kind !== 'lifted')
+        fail(`export "${full}" re-exports an import; this host does not support that`);
       if (func.core.kind !== 'export') fail(`export "${full}" lifts a function that is not a core export`);
       const lifted: LiftedExportPlan = {
         name: full,
@@ -308,7 +329,10 @@ class Decoder {
 
   private coreModule(scope: Scope, offset: number, length: number): void {
     if (this.plan.modules.length >= this.maxCoreModules) {
-      fail(`component has more than ${this.maxCoreModules} core modules (host policy maxCoreModules)`, offset);
+      fail(
+        `component has more than ${this.maxCoreModules} core modules (host policy maxCoreModules)`,
+        offset,
+      );
     }
     this.plan.modules.push({ offset, length });
     scope.coreModules.push(this.plan.modules.length - 1);
@@ -503,7 +527,10 @@ class Decoder {
         options.postReturn = this.coreItem(scope, 0x00, r.u32(), r.pos);
         options.hasPostReturn = true;
       } else {
-        fail(`canonical option 0x${opt.toString(16)} (async/callback/gc) is not supported by this host`, r.pos - 1);
+        fail(
+          `canonical option 0x${opt.toString(16)} (async/callback/gc) is not supported by this host`,
+          r.pos - 1,
+        );
       }
     });
     return options;
@@ -545,7 +572,10 @@ class Decoder {
         return;
       }
       default:
-        fail(`canonical built-in 0x${op.toString(16)} (async, threads or streams) is not supported by this host`, at);
+        fail(
+          `canonical built-in 0x${op.toString(16)} (async, threads or streams) is not supported by this host`,
+          at,
+        );
     }
   }
 
@@ -636,7 +666,8 @@ class Decoder {
       case 0x03: {
         const bound = r.byte();
         if (bound === 0x00) return { sort: 'type', type: this.typeAt(scope, r.u32(), r.pos) };
-        if (bound === 0x01) return { sort: 'type', type: { t: 'resource', r: this.newResource(name, 'host') } };
+        if (bound === 0x01)
+          return { sort: 'type', type: { t: 'resource', r: this.newResource(name, 'host') } };
         return fail(`unknown type bound 0x${bound.toString(16)}`, r.pos - 1);
       }
       case 0x05: {
@@ -717,7 +748,8 @@ class Decoder {
           break;
         case 0x03:
         case 0x04: {
-          if (tag === 0x03 && !isComponent) fail('import declarations are only allowed in component types', r.pos);
+          if (tag === 0x03 && !isComponent)
+            fail('import declarations are only allowed in component types', r.pos);
           const name = this.externName(r);
           const desc = this.externDesc(local, r, name);
           if (desc.sort === 'type') local.types.push(desc.type);
@@ -881,7 +913,7 @@ class Decoder {
   }
 }
 
-const SORT_NAMES: Record<number, Item['sort']> = { 0x01: 'func', 0x03: 'type', 0x04: 'component', 0x05: 'instance' };
+const SORT_NAMES: Record<number, Item['sort']> = { 1: 'func', 3: 'type', 4: 'component', 5: 'instance' };
 const SORT_BYTES: Record<Item['sort'], number> = { func: 0x01, type: 0x03, component: 0x04, instance: 0x05 };
 
 function toImportPlan(name: string, desc: DeclaredItem): ImportPlan {

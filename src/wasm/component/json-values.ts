@@ -28,7 +28,8 @@ export function fromJson(value: unknown, type: ValType, path: string): unknown {
       throw bad(path, `${type.kind} (an integer, or a decimal string beyond 2^53)`, value);
     case 'list':
       if (!Array.isArray(value)) throw bad(path, 'an array', value);
-      if (type.element.kind === 'u8') return Uint8Array.from(value.map((v, i) => fromJson(v, type.element, `${path}[${i}]`) as number));
+      if (type.element.kind === 'u8')
+        return Uint8Array.from(value.map((v, i) => fromJson(v, type.element, `${path}[${i}]`) as number));
       return value.map((v, i) => fromJson(v, type.element, `${path}[${i}]`));
     case 'tuple':
       if (!Array.isArray(value) || value.length !== type.types.length) {
@@ -36,7 +37,8 @@ export function fromJson(value: unknown, type: ValType, path: string): unknown {
       }
       return type.types.map((t, i) => fromJson(value[i], t, `${path}[${i}]`));
     case 'record': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(path, 'an object', value);
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw bad(path, 'an object', value);
       const source = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
       for (const field of type.fields) {
@@ -49,21 +51,28 @@ export function fromJson(value: unknown, type: ValType, path: string): unknown {
     case 'variant': {
       const v = value as { tag?: unknown; val?: unknown };
       const c = type.cases.find((x) => x.name === v?.tag);
-      if (c === undefined) throw bad(path, `{"tag": one of ${type.cases.map((x) => x.name).join('|')}}`, value);
-      return c.type === undefined ? { tag: c.name } : { tag: c.name, val: fromJson(v.val, c.type, `${path}.val`) };
+      if (c === undefined)
+        throw bad(path, `{"tag": one of ${type.cases.map((x) => x.name).join('|')}}`, value);
+      return c.type === undefined
+        ? { tag: c.name }
+        : { tag: c.name, val: fromJson(v.val, c.type, `${path}.val`) };
     }
     case 'option':
       if (value === null || value === undefined) return undefined;
       if (type.type.kind === 'option') {
         const v = value as { tag?: unknown; val?: unknown };
-        return v.tag === 'none' ? { tag: 'none' } : { tag: 'some', val: fromJson(v.val, type.type, `${path}.val`) };
+        return v.tag === 'none'
+          ? { tag: 'none' }
+          : { tag: 'some', val: fromJson(v.val, type.type, `${path}.val`) };
       }
       return fromJson(value, type.type, path);
     case 'result': {
       const v = value as { tag?: unknown; val?: unknown };
       if (v?.tag !== 'ok' && v?.tag !== 'err') throw bad(path, '{"tag": "ok"|"err", "val": …}', value);
       const inner = v.tag === 'ok' ? type.ok : type.err;
-      return inner === undefined ? { tag: v.tag } : { tag: v.tag, val: fromJson(v.val, inner, `${path}.val`) };
+      return inner === undefined
+        ? { tag: v.tag }
+        : { tag: v.tag, val: fromJson(v.val, inner, `${path}.val`) };
     }
     default:
       return value;
@@ -85,7 +94,8 @@ export function argsFromJson(args: unknown, type: FuncType, name: string): unkno
 
 /** A JSON replacer for call results: bigint → number or decimal string, bytes → array, none → null. */
 export function toJsonValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value === undefined) return null;
   if (value instanceof Uint8Array) return Array.from(value);
   if (Array.isArray(value)) return value.map(toJsonValue);

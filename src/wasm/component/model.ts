@@ -53,7 +53,12 @@ export interface LiftedExportPlan {
 /** One import the component declares: a function, or an instance (interface) of functions. */
 export type ImportPlan =
   | { kind: 'func'; name: string; type: FuncType }
-  | { kind: 'instance'; name: string; funcs: Record<string, FuncType>; types: Record<string, ValType | ResourceType> }
+  | {
+      kind: 'instance';
+      name: string;
+      funcs: Record<string, FuncType>;
+      types: Record<string, ValType | ResourceType>;
+    }
   | { kind: 'type'; name: string };
 
 export interface ComponentPlan {

@@ -40,7 +40,7 @@ function invalid(message: string, details?: Record<string, unknown>): AirssysErr
 
 function compileModule(bytes: Uint8Array, index: number): WebAssembly.Module {
   try {
-    return new WebAssembly.Module(bytes);
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {
     throw invalid(`core module ${index} does not compile: ${(error as Error).message}`, { module: index });
   }

@@ -112,10 +112,14 @@ export class Component {
     const byName = Object.fromEntries(this.plan.exports.map((e) => [e.name, e.type]));
     const found = exportName(byName, name);
     if (found === undefined) {
-      throw new AirssysError('not-found', `${this.name} has no export "${name}"; it exports: ${Object.keys(byName).join(', ')}`, {
-        blame: 'host',
-        details: { export: name },
-      });
+      throw new AirssysError(
+        'not-found',
+        `${this.name} has no export "${name}"; it exports: ${Object.keys(byName).join(', ')}`,
+        {
+          blame: 'host',
+          details: { export: name },
+        },
+      );
     }
     return byName[found];
   }

@@ -18,10 +18,9 @@ import {
 } from '../component/canon/index.js';
 import type { CanonOptionsPlan, CoreItemRef, LiftedExportPlan } from '../component/model.js';
 import type { CompiledComponent } from './compile.js';
+import { FUEL_EXPORT_PREFIX } from './instrument.js';
 import { type HostImports, linkImports } from './link.js';
 import { InstanceRuntime } from './runtime.js';
-
-export const FUEL_EXPORT_PREFIX = 'airssys:fuel/';
 
 type LiftFactory = ReturnType<typeof compileLift>;
 type LowerFactory = ReturnType<typeof compileLower>;
@@ -90,9 +89,13 @@ export function instantiateComponent(
       case 'export': {
         const value = instances[ref.instance]?.exports[ref.name];
         if (value === undefined) {
-          throw new AirssysError('invalid-component', `core instance ${ref.instance} has no export "${ref.name}"`, {
-            blame: 'guest',
-          });
+          throw new AirssysError(
+            'invalid-component',
+            `core instance ${ref.instance} has no export "${ref.name}"`,
+            {
+              blame: 'guest',
+            },
+          );
         }
         return value;
       }
@@ -137,7 +140,8 @@ export function instantiateComponent(
         importObject[name] = instances[arg.index].exports as WebAssembly.ModuleImports;
       } else {
         const items: WebAssembly.ModuleImports = {};
-        for (const [field, ref] of Object.entries(arg.items)) items[field] = coreItem(ref) as WebAssembly.ImportValue;
+        for (const [field, ref] of Object.entries(arg.items))
+          items[field] = coreItem(ref) as WebAssembly.ImportValue;
         importObject[name] = items;
       }
     }
@@ -145,10 +149,14 @@ export function instantiateComponent(
       instances.push(new WebAssembly.Instance(compiled.modules[step.module], importObject));
     } catch (error) {
       if (error instanceof WebAssembly.LinkError) {
-        throw new AirssysError('invalid-component', `core instance ${index} does not link: ${error.message}`, {
-          blame: 'guest',
-          cause: error,
-        });
+        throw new AirssysError(
+          'invalid-component',
+          `core instance ${index} does not link: ${error.message}`,
+          {
+            blame: 'guest',
+            cause: error,
+          },
+        );
       }
       throw runtime.fail(error);
     }
@@ -160,9 +168,13 @@ export function instantiateComponent(
     const source = instances[lifted.core.instance];
     const core = source.exports[FUEL_EXPORT_PREFIX + lifted.core.name] as CoreFunction | undefined;
     if (core === undefined) {
-      throw new AirssysError('invalid-component', `export "${lifted.name}" lifts a core function that is not exported`, {
-        blame: 'guest',
-      });
+      throw new AirssysError(
+        'invalid-component',
+        `export "${lifted.name}" lifts a core function that is not exported`,
+        {
+          blame: 'guest',
+        },
+      );
     }
     let realloc: CoreFunction | undefined;
     if (lifted.options.realloc !== undefined && paramsNeedRealloc(lifted)) {
@@ -178,7 +190,9 @@ export function instantiateComponent(
           : (a: number, b: number, c: number, d: number) => wrapped(runtime.fuel, a, b, c, d);
     }
     const postReturn = lifted.options.postReturn && (coreItem(lifted.options.postReturn) as CoreFunction);
-    exports[lifted.name] = code.lifts[index](core, runtime, realloc, postReturn) as (...args: unknown[]) => unknown;
+    exports[lifted.name] = code.lifts[index](core, runtime, realloc, postReturn) as (
+      ...args: unknown[]
+    ) => unknown;
   }
   return { runtime, exports };
 }

@@ -35,8 +35,14 @@ export class IsolatedInstance {
     private readonly graceMs: number,
   ) {
     worker.on('message', (reply: IsolatedReply) => this.settle(reply));
-    worker.on('error', (error) => this.kill(new AirssysError('internal', `isolated instance thread failed: ${error.message}`, { cause: error })));
-    worker.on('exit', () => this.kill(this.dead ?? new AirssysError('internal', 'isolated instance thread exited')));
+    worker.on('error', (error) =>
+      this.kill(
+        new AirssysError('internal', `isolated instance thread failed: ${error.message}`, { cause: error }),
+      ),
+    );
+    worker.on('exit', () =>
+      this.kill(this.dead ?? new AirssysError('internal', 'isolated instance thread exited')),
+    );
   }
 
   static async create(component: Component, options: IsolatedOptions = {}): Promise<IsolatedInstance> {
@@ -55,7 +61,11 @@ export class IsolatedInstance {
       };
       const onError = (error: Error) => {
         worker.off('message', onMessage);
-        reject(error instanceof AirssysError ? error : new AirssysError('internal', error.message, { cause: error }));
+        reject(
+          error instanceof AirssysError
+            ? error
+            : new AirssysError('internal', error.message, { cause: error }),
+        );
       };
       worker.once('message', onMessage);
       worker.once('error', onError);
@@ -103,7 +113,10 @@ export class IsolatedInstance {
         ? { ok: true, value: reply.value, fuel: reply.fuel, ms: reply.ms }
         : {
             ok: false,
-            error: new AirssysError(reply.error.code, reply.error.message, { blame: 'guest', details: reply.error.details }),
+            error: new AirssysError(reply.error.code, reply.error.message, {
+              blame: 'guest',
+              details: reply.error.details,
+            }),
             fuel: reply.fuel,
             ms: reply.ms,
           },

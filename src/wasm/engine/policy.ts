@@ -54,7 +54,9 @@ export const DEFAULT_HOST_POLICY: Readonly<HostPolicy> = Object.freeze({
 });
 
 /** Merges a partial policy over the defaults. */
-export function resolvePolicy(partial: Partial<Omit<HostPolicy, 'caps'>> & { caps?: Partial<BinaryCaps> } = {}): HostPolicy {
+export function resolvePolicy(
+  partial: Partial<Omit<HostPolicy, 'caps'>> & { caps?: Partial<BinaryCaps> } = {},
+): HostPolicy {
   return {
     ...DEFAULT_HOST_POLICY,
     ...partial,
