@@ -27,16 +27,26 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** ns per operation: median over rounds of a timed loop of `n` calls. */
+/**
+ * ns per operation: median over rounds of a timed loop of `n` calls. Each figure gets its own
+ * compiled loop (`new Function`) so V8's feedback for one callee does not make the call site
+ * polymorphic for the next: otherwise whichever figure runs first looks fastest.
+ */
 function timeSync(fn, n) {
-  for (let i = 0; i < Math.min(n, 20_000); i++) fn(i);
-  const per = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn(i);
-    per.push(Number(process.hrtime.bigint() - t) / n);
-  }
-  return median(per);
+  const run = new Function(
+    'fn',
+    'n',
+    'rounds',
+    `for (let i = 0; i < Math.min(n, 20000); i++) fn(i);
+     const per = [];
+     for (let r = 0; r < rounds; r++) {
+       const t = process.hrtime.bigint();
+       for (let i = 0; i < n; i++) fn(i);
+       per.push(Number(process.hrtime.bigint() - t) / n);
+     }
+     return per;`,
+  );
+  return median(run(fn, n, ROUNDS));
 }
 
 async function timeAsync(fn, n) {
@@ -86,7 +96,7 @@ writeFileSync(join(jcoDir, 'package.json'), '{"type":"module"}');
 const jco = await import(pathToFileURL(join(jcoDir, 'basic.js')).href);
 
 const extismBytes = readFileSync(join(fixtures, 'extism-add', 'plugin.wasm'));
-const plugin = await createPlugin(extismBytes, { useWasi: false, runInWorker: false });
+const plugin = await createPlugin({ wasm: [{ data: extismBytes }] }, { useWasi: false, runInWorker: false });
 const addInput = new Uint8Array(8);
 new DataView(addInput.buffer).setUint32(0, 40, true);
 new DataView(addInput.buffer).setUint32(4, 2, true);
@@ -133,7 +143,7 @@ record('instantiate: airssys-wasm (cached, compiled)', oursInstNs, { vsRaw: ours
 const rawKernel = new WebAssembly.Instance(rawCore(kernel, kernelBytes), {});
 const kernelInst = kernel.instantiate({});
 kernelInst.setBudget(Number.MAX_SAFE_INTEGER, 60_000);
-const N = 2_000_000;
+const N = 1_000_000;
 const rawKernelNs = timeSync(() => rawKernel.exports.sieve(N), 5);
 const oursKernelNs = timeSync(() => kernelInst.exports.sieve(N), 5);
 record(`sieve(${N}): raw V8 (uninstrumented)`, rawKernelNs);

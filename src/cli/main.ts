@@ -7,7 +7,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
-import { EXIT_USAGE } from './output.js';
+import { EXIT_USAGE, reportError } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -30,6 +30,7 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
   } else {
-    throw error;
+    // Commands report their own failures; anything reaching here is a host bug.
+    process.exitCode = reportError(error, process.argv.includes('--json'));
   }
 }

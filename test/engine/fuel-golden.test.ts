@@ -4,8 +4,8 @@
  * operations add floor(n / 64). Blocks are charged when entered.
  */
 
-import wabtInit from 'wabt';
 import { beforeAll, describe, expect, it } from 'vitest';
+import wabtInit from 'wabt';
 import { FUEL_EXPORT_PREFIX, INSTRUMENT_MODULE, instrument } from '../../src/wasm/engine/instrument.js';
 
 const WA: any = (globalThis as any).WebAssembly;
@@ -17,7 +17,11 @@ beforeAll(async () => {
 });
 
 function meter(src: string) {
-  const mod = wabt.parseWat('golden.wat', src, { bulk_memory: true, multi_value: true, reference_types: true });
+  const mod = wabt.parseWat('golden.wat', src, {
+    bulk_memory: true,
+    multi_value: true,
+    reference_types: true,
+  });
   const bytes = new Uint8Array(mod.toBinary({}).buffer);
   mod.destroy();
   const fuel = new WA.Global({ value: 'i64', mutable: true }, 0n);
@@ -130,5 +134,26 @@ describe('fuel golden counts', () => {
     expect(() => call('sum', [n], 13 * n + 3)).toThrow('out of fuel');
     expect(state.outOfFuel).toBe(1);
     expect(fuel.value).toBe(-1n);
+  });
+
+  it('refilling in small slices consumes exactly the same fuel', () => {
+    const mod = wabt.parseWat('g.wat', SUM, {});
+    const bytes = new Uint8Array(mod.toBinary({}).buffer);
+    mod.destroy();
+    const fuel = new WA.Global({ value: 'i64', mutable: true }, 0n);
+    let given = 0n;
+    const imports = {
+      fuel,
+      'out-of-fuel': () => {
+        fuel.value += 7n;
+        given += 7n;
+      },
+      'grow-failed': () => {},
+    };
+    const out = instrument(bytes, { memoryMaxPages: 1 }).bytes;
+    const exports = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: imports }).exports;
+    expect(exports[`${FUEL_EXPORT_PREFIX}sum`](5, 1000)).toBe(499500);
+    expect(given).toBeGreaterThan(1000n);
+    expect(5n + given - fuel.value).toBe(BigInt(13 * 1000 + 5));
   });
 });

@@ -237,14 +237,64 @@ describe('instrument: a rewritten module is valid and behaves the same', () => {
       // Call raw and instrumented in lockstep (some exports are stateful): direct, then wrapper.
       const first = outcome(() => raw[name](...args));
       expect('value' in first, `${name} should not trap`).toBe(true);
-      expect(outcome(() => inst[name](...args)), name).toEqual(first);
+      expect(
+        outcome(() => inst[name](...args)),
+        name,
+      ).toEqual(first);
       const second = outcome(() => raw[name](...args));
-      expect(outcome(() => inst[FUEL_EXPORT_PREFIX + name](BIG, ...args)), `wrapped ${name}`).toEqual(second);
+      expect(
+        outcome(() => inst[FUEL_EXPORT_PREFIX + name](BIG, ...args)),
+        `wrapped ${name}`,
+      ).toEqual(second);
     }
     // Indirect calls through the shifted table must hit the same functions.
     expect(inst.indirect(2, 6, 7)).toBe(42);
     expect(inst.tail(100000)).toBe(42);
     expect(p.outOfFuel).toBe(0);
+  });
+
+  it('keeps branch targets right around restructured loops (nested, br_table, params, results)', () => {
+    const bytes = wat(`(module
+      (func (export "search") (param $n i32) (param $target i32) (result i32)
+        (local $i i32) (local $j i32) (local $k i32) (local $r i32)
+        (local.set $r (i32.const -1))
+        (block $done
+          (loop $outer
+            (block $next
+              (local.set $j (i32.const 0))
+              (loop $inner
+                (if (i32.eq (i32.mul (local.get $i) (local.get $j)) (local.get $target))
+                  (then (local.set $r (local.get $j)) (local.set $k (i32.const 1)))
+                  (else
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (local.set $k (select (i32.const 0) (i32.const 2) (i32.lt_u (local.get $j) (local.get $n))))))
+                (br_table $inner $done $next (local.get $k))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $outer (i32.lt_u (local.get $i) (local.get $n)))))
+        (i32.add (i32.mul (local.get $i) (i32.const 100)) (local.get $r)))
+      (func (export "params") (param $n i32) (result i32)
+        (i32.const 0)
+        (loop $l (param i32) (result i32)
+          (i32.add (i32.const 3))
+          (local.tee $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $l (i32.gt_s (i32.const 0)))
+          ))
+      (func (export "results") (param $n i32) (result i32 i64)
+        (loop $l (result i32 i64)
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $n) (i32.const 10)))
+          (local.get $n) (i64.extend_i32_u (local.get $n)))))`);
+    const { raw, inst } = run(bytes, {});
+    for (const args of [
+      [10, 42],
+      [10, 7],
+      [10, 1000],
+      [3, 4],
+    ]) {
+      expect(inst.search(...args)).toBe(raw.search(...args));
+    }
+    expect(inst.params(5)).toBe(raw.params(5));
+    expect(inst.results(0)).toEqual(raw.results(0));
   });
 
   it('renumbers exported globals past the new fuel global', () => {

@@ -1,5 +1,5 @@
-import wabtInit from 'wabt';
 import { beforeAll, describe, expect, it } from 'vitest';
+import wabtInit from 'wabt';
 import { AirssysError } from '../../src/shared/errors.js';
 import { checkCoreModuleLimits, inspectCoreModule } from '../../src/wasm/binary/module-info.js';
 import { DEFAULT_BINARY_CAPS } from '../../src/wasm/engine/policy.js';
@@ -104,10 +104,14 @@ describe('inspectCoreModule', () => {
     }
     expect(failures).toBeGreaterThan(0);
     // Sections out of order.
-    const swapped = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, 0x03, 0x01, 0x00, 0x01, 0x01, 0x00]);
+    const swapped = new Uint8Array([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, 0x03, 0x01, 0x00, 0x01, 0x01, 0x00,
+    ]);
     expect(caught(() => inspectCoreModule(swapped)).message).toMatch(/out of order/);
     // A vector length larger than the data must not allocate or loop.
-    const huge = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, 0x01, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    const huge = new Uint8Array([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, 0x01, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f,
+    ]);
     expect(caught(() => inspectCoreModule(huge)).message).toMatch(/vector length 4294967295/);
   });
 });

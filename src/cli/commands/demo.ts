@@ -10,6 +10,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AirssysError } from '../../shared/errors.js';
+import { toJsonValue } from '../../wasm/component/json-values.js';
 import type { Engine } from '../../wasm/engine/engine.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
 import { EXIT_FAILED, EXIT_OK, printJson } from '../output.js';
@@ -90,7 +91,7 @@ async function runCalls(engine: Engine, dir: string): Promise<Row[]> {
     rows.push({
       component: step.component,
       call: `${step.call}(${step.args.map((a) => JSON.stringify(a)).join(', ')})`,
-      outcome: outcome.ok ? `ok ${JSON.stringify(outcome.value)}` : outcome.error.code,
+      outcome: outcome.ok ? `ok ${JSON.stringify(toJsonValue(outcome.value))}` : outcome.error.code,
       fuel: outcome.fuel,
       ms: outcome.ms,
       note: step.note,

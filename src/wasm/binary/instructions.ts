@@ -46,6 +46,7 @@ export const OP_I32_CONST = 0x41;
 export const OP_I64_CONST = 0x42;
 export const OP_I32_EQ = 0x46;
 export const OP_I64_LT_S = 0x53;
+export const OP_I64_ADD = 0x7c;
 export const OP_I64_SUB = 0x7d;
 export const OP_I64_SHR_U = 0x88;
 export const OP_I64_EXTEND_I32_U = 0xad;

@@ -18,7 +18,7 @@ import {
 } from '../component/canon/index.js';
 import type { CanonOptionsPlan, CoreItemRef, LiftedExportPlan } from '../component/model.js';
 import type { CompiledComponent } from './compile.js';
-import { FUEL_EXPORT_PREFIX } from './instrument.js';
+import { FUEL_COUNTER_EXPORT, FUEL_EXPORT_PREFIX } from './instrument.js';
 import { type HostImports, linkImports } from './link.js';
 import { InstanceRuntime } from './runtime.js';
 
@@ -133,6 +133,8 @@ export function instantiateComponent(
     }
   };
 
+  // Start functions run during instantiation: meter them like a call.
+  runtime.beginMetered();
   for (const [index, step] of plan.instances.entries()) {
     const importObject: WebAssembly.Imports = { 'airssys:instrument': instrumentImports };
     for (const [name, arg] of Object.entries(step.args)) {
@@ -146,7 +148,9 @@ export function instantiateComponent(
       }
     }
     try {
-      instances.push(new WebAssembly.Instance(compiled.modules[step.module], importObject));
+      const instance = new WebAssembly.Instance(compiled.modules[step.module], importObject);
+      runtime.addCounter(instance.exports[FUEL_COUNTER_EXPORT] as WebAssembly.Global);
+      instances.push(instance);
     } catch (error) {
       if (error instanceof WebAssembly.LinkError) {
         throw new AirssysError(
@@ -161,6 +165,8 @@ export function instantiateComponent(
       throw runtime.fail(error);
     }
   }
+
+  runtime.endMetered();
 
   const exports: Record<string, (...args: unknown[]) => unknown> = Object.create(null);
   for (const [index, lifted] of plan.exports.entries()) {

@@ -1,10 +1,14 @@
 /**
  * Rewrites a core WebAssembly module so the host can meter and contain it:
  *
- * 1. **Fuel metering** (exact, deterministic; see `fuel-costs.ts`). Three imports are added from
- *    module `airssys:instrument`: the mutable i64 global `fuel` (remaining fuel, shared by every
- *    core module of a component instance) and the functions `out-of-fuel` and `grow-failed`
- *    (both `[] -> []`). Every function keeps its counter in a fresh i64 local: loaded from the
+ * 1. **Fuel metering** (exact, deterministic; see `fuel-costs.ts`). The module gets its own
+ *    mutable i64 global, the fuel counter, appended after its globals and exported as
+ *    `airssys:fuel/counter`, and two imports from module `airssys:instrument`: the functions
+ *    `out-of-fuel` and `grow-failed` (both `[] -> []`). Note: the counter is the module's own
+ *    rather than one imported global shared by all modules because V8 reaches an imported
+ *    mutable global through an extra indirection that cost ~6 ns per call and doubled the time
+ *    of call-heavy code; the host balances the modules' counters (see engine/runtime.ts).
+ *    Every function keeps its counter in a fresh i64 local: loaded from the
  *    global at entry, written back before every call / `memory.grow` / `return` and at exit, and
  *    reloaded after every call. Each basic block is charged its cost when entered; the counter is
  *    checked (`< 0`) at function entry and at every loop header, where the function writes the
@@ -12,7 +16,9 @@
  *    reloads it. Exhaustion is thus detected at the next function entry or loop header.
  * 2. **memory.grow hook**: `grow-failed` is called whenever `memory.grow` returns -1.
  * 3. **Fuel entry wrappers**: each exported function `N` gets a companion export `airssys:fuel/N`
- *    of type `[f64 fuel, ...params] -> results` that sets the fuel global and calls it.
+ *    of type `[i32 fuel, ...params] -> results` that sets the module's fuel counter and calls it.
+ *    Note: the fuel is an i32 because V8 calls a JS→wasm function with an f64 parameter through a
+ *    slower path (~8 ns more per call, measured); the host hands out fuel in slices below 2^31.
  * 4. **Memory clamp**: each defined memory's maximum becomes `min(declared, memoryMaxPages)`.
  * 5. Modules that already import `airssys:instrument` are rejected.
  *
@@ -22,7 +28,6 @@
 import { AirssysError } from '../../shared/errors.js';
 import {
   type Immediates,
-  KEY_I64_TRUNC_SAT_F64_S,
   KEY_MEMORY_COPY,
   KEY_MEMORY_FILL,
   KEY_MEMORY_INIT,
@@ -42,6 +47,7 @@ import {
   OP_GLOBAL_SET,
   OP_I32_CONST,
   OP_I32_EQ,
+  OP_I64_ADD,
   OP_I64_CONST,
   OP_I64_EXTEND_I32_U,
   OP_I64_LT_S,
@@ -87,10 +93,11 @@ import { Writer } from '../binary/writer.js';
 import { BULK_COST_SHIFT, instructionCost } from './fuel-costs.js';
 
 /** Changes whenever the rewriting changes, so cached instrumented modules are invalidated. */
-export const INSTRUMENT_VERSION = 'airssys-instrument-1';
+export const INSTRUMENT_VERSION = 'airssys-instrument-3';
 
 export const INSTRUMENT_MODULE = 'airssys:instrument';
-export const FUEL_GLOBAL = 'fuel';
+/** Export name of the module's own fuel counter, a `(mut i64)` global. */
+export const FUEL_COUNTER_EXPORT = 'airssys:fuel/counter';
 export const OUT_OF_FUEL = 'out-of-fuel';
 export const GROW_FAILED = 'grow-failed';
 export const FUEL_EXPORT_PREFIX = 'airssys:fuel/';
@@ -110,7 +117,6 @@ export interface InstrumentResult {
 }
 
 const I64 = 0x7e;
-const F64 = 0x7c;
 const I32 = 0x7f;
 
 function invalid(message: string, details?: Record<string, unknown>): AirssysError {
@@ -139,7 +145,7 @@ class Ctx {
   }
 
   remapGlobal(i: number): number {
-    return i >= this.globalImports ? i + 1 : i;
+    return i;
   }
 
   typeFor(t: FuncType): number {
@@ -168,11 +174,6 @@ function rewriteConstExpr(r: Reader, w: Writer, ctx: Ctx, imm: Immediates): void
     else w.bytes(r.bytes.subarray(start, r.pos));
     if (key === OP_END) return;
   }
-}
-
-function copyRest(r: Reader, w: Writer): void {
-  w.bytes(r.bytes.subarray(r.pos, r.end));
-  r.pos = r.end;
 }
 
 // Reusable decode buffers for function bodies.
@@ -303,12 +304,22 @@ function rewriteBody(r: Reader, out: Writer, ctx: Ctx, type: FuncType, imm: Imme
   const reload = () => {
     out.byte(OP_GLOBAL_GET).u32(g).byte(OP_LOCAL_SET).u32(ctr);
   };
+  // `out-of-fuel` returns the fuel it grants (or throws): add it to the counter.
+  const refill = () => {
+    out
+      .byte(OP_CALL)
+      .u32(ctx.outOfFuel)
+      .byte(OP_LOCAL_GET)
+      .u32(ctr)
+      .byte(OP_I64_ADD)
+      .byte(OP_LOCAL_SET)
+      .u32(ctr);
+  };
   // Expects the counter on the stack.
   const check = () => {
     out.byte(OP_I64_CONST).byte(0).byte(OP_I64_LT_S).byte(OP_IF).byte(0x40);
     writeBack();
-    out.byte(OP_CALL).u32(ctx.outOfFuel);
-    reload();
+    refill();
     out.byte(OP_END);
   };
 
@@ -323,6 +334,12 @@ function rewriteBody(r: Reader, out: Writer, ctx: Ctx, type: FuncType, imm: Imme
   else if (type.results.length === 1) out.byte(type.results[0]);
   else out.s32(ctx.typeFor({ params: [], results: type.results }));
 
+  // Control frames while emitting: `cum` counts labels inserted around enclosing loops (for
+  // renumbering branch depths), `loopCost` is the header cost of a restructured loop (or -1).
+  const cum: number[] = [0];
+  const loopCost: number[] = [-1];
+  let restructured = false;
+
   const last = n - 1;
   for (let i = 0; i < last; i++) {
     if (blockStart[i] && i > 0) {
@@ -330,7 +347,10 @@ function rewriteBody(r: Reader, out: Writer, ctx: Ctx, type: FuncType, imm: Imme
       if (keys[i - 1] === OP_LOOP) {
         out.byte(OP_LOCAL_GET).u32(ctr);
         if (c !== 0) out.byte(OP_I64_CONST).s32(c).byte(OP_I64_SUB).byte(OP_LOCAL_TEE).u32(ctr);
-        check();
+        if (loopCost[loopCost.length - 1] >= 0) {
+          // Restructured loop: leave it for the slow path, outside the hot loop.
+          out.byte(OP_I64_CONST).byte(0).byte(OP_I64_LT_S).byte(OP_BR_IF).byte(1);
+        } else check();
       } else if (c !== 0) {
         out
           .byte(OP_LOCAL_GET)
@@ -343,6 +363,63 @@ function rewriteBody(r: Reader, out: Writer, ctx: Ctx, type: FuncType, imm: Imme
       }
     }
     const key = keys[i];
+    if (key === OP_BLOCK || key === OP_IF) {
+      cum.push(cum[cum.length - 1]);
+      loopCost.push(-1);
+    } else if (key === OP_LOOP) {
+      const bt = immA[i];
+      if (bt >= ctx.types.length) r.fail(`block type index ${bt} out of range`, starts[i]);
+      if (bt < 0 || ctx.types[bt].params.length === 0) {
+        // Loop without parameters: the out-of-fuel call goes outside the hot loop.
+        //   block $exit bt; loop $retry; block $slow; loop bt … end; br $exit; end;
+        //   <write back; call out-of-fuel; reload; give back the header charge>; br $retry;
+        //   end; unreachable; end
+        out.byte(OP_BLOCK).bytes(bytes.subarray(starts[i] + 1, ends[i]));
+        out.byte(OP_LOOP).byte(0x40).byte(OP_BLOCK).byte(0x40);
+        out.bytes(bytes.subarray(starts[i], ends[i]));
+        cum.push(cum[cum.length - 1] + 3);
+        loopCost.push(charge[i + 1]);
+        restructured = true;
+        continue;
+      }
+      cum.push(cum[cum.length - 1]);
+      loopCost.push(-1);
+    } else if (key === OP_END) {
+      const k = loopCost.pop()!;
+      cum.pop();
+      if (k >= 0) {
+        out.byte(OP_END).byte(OP_BR).byte(2).byte(OP_END);
+        writeBack();
+        refill();
+        if (k !== 0) {
+          out
+            .byte(OP_LOCAL_GET)
+            .u32(ctr)
+            .byte(OP_I64_CONST)
+            .s32(k)
+            .byte(OP_I64_ADD)
+            .byte(OP_LOCAL_SET)
+            .u32(ctr);
+        }
+        out.byte(OP_BR).byte(0).byte(OP_END).byte(OP_UNREACHABLE).byte(OP_END);
+        continue;
+      }
+    } else if (restructured && (key === OP_BR || key === OP_BR_IF || key === OP_BR_TABLE)) {
+      const top = cum.length - 1;
+      const remap = (d: number) => {
+        if (d > top) r.fail(`branch depth ${d} out of range`, starts[i]);
+        return d + cum[top] - cum[top - d];
+      };
+      if (key === OP_BR_TABLE) {
+        const br = new Reader(bytes, starts[i] + 1, ends[i]);
+        const m = br.u32();
+        out.byte(OP_BR_TABLE).u32(m);
+        for (let t = 0; t <= m; t++) out.u32(remap(br.u32()));
+      } else {
+        out.byte(key).u32(remap(immA[i]));
+      }
+      continue;
+    }
     switch (key) {
       case OP_CALL:
         writeBack();
@@ -482,8 +559,11 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
   }
   ctx.outOfFuel = ctx.funcImports;
   ctx.growFailed = ctx.funcImports + 1;
-  ctx.fuelGlobal = ctx.globalImports;
+  const globalSec = byId.get(SECTION_GLOBAL);
+  const definedGlobals = globalSec ? new Reader(bytes, globalSec.start, globalSec.end).count(3) : 0;
+  ctx.fuelGlobal = ctx.globalImports + definedGlobals;
   const voidType = ctx.typeFor({ params: [], results: [] });
+  const grantType = ctx.typeFor({ params: [], results: [I64] });
 
   // Functions.
   const funcSec = byId.get(SECTION_FUNCTION);
@@ -506,12 +586,12 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
   const wrapperTypes: number[] = [];
   const newExports: Array<[string, number]> = [];
   const exportWriter = new Writer();
-  if (exportSec) {
-    const r = new Reader(bytes, exportSec.start, exportSec.end);
-    const n = r.count(3);
+  {
+    const r = exportSec ? new Reader(bytes, exportSec.start, exportSec.end) : undefined;
+    const n = r ? r.count(3) : 0;
     const body = new Writer();
     const firstWrapper = ctx.funcImports + 2 + definedCount;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && r; i++) {
       const name = r.name();
       if (name.startsWith(FUEL_EXPORT_PREFIX)) {
         throw invalid(`export name "${name}" uses the reserved prefix "${FUEL_EXPORT_PREFIX}"`);
@@ -531,16 +611,17 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
           wrapperFor.set(idx, w);
           wrapperOrder.push(idx);
           const ft = ctx.types[ctx.funcTypes[idx]];
-          wrapperTypes.push(ctx.typeFor({ params: [F64, ...ft.params], results: ft.results }));
+          wrapperTypes.push(ctx.typeFor({ params: [I32, ...ft.params], results: ft.results }));
         }
         newExports.push([FUEL_EXPORT_PREFIX + name, w]);
       } else if (kind === 0x03) body.u32(ctx.remapGlobal(idx));
       else if (kind <= 0x04) body.u32(idx);
       else r.fail(`unknown export kind 0x${kind.toString(16)}`, kindAt);
     }
-    if (!r.eof()) r.fail('export section has trailing bytes');
-    exportWriter.u32(n + newExports.length).bytes(body.view());
+    if (r && !r.eof()) r.fail('export section has trailing bytes');
+    exportWriter.u32(n + newExports.length + 1).bytes(body.view());
     for (const [name, idx] of newExports) exportWriter.name(name).byte(0x00).u32(idx);
+    exportWriter.name(FUEL_COUNTER_EXPORT).byte(0x03).u32(ctx.fuelGlobal);
   }
 
   // Section builders, keyed by id. Each returns the section content.
@@ -548,10 +629,9 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
 
   build.set(SECTION_IMPORT, () => {
     const w = new Writer();
-    w.u32(importCount + 3);
+    w.u32(importCount + 2);
     if (importSec) w.bytes(bytes.subarray(importBodyStart, importSec.end));
-    w.name(INSTRUMENT_MODULE).name(FUEL_GLOBAL).byte(0x03).byte(I64).byte(0x01);
-    w.name(INSTRUMENT_MODULE).name(OUT_OF_FUEL).byte(0x00).u32(voidType);
+    w.name(INSTRUMENT_MODULE).name(OUT_OF_FUEL).byte(0x00).u32(grantType);
     w.name(INSTRUMENT_MODULE).name(GROW_FAILED).byte(0x00).u32(voidType);
     return w;
   });
@@ -604,22 +684,25 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
   });
 
   build.set(SECTION_GLOBAL, () => {
-    const s = byId.get(SECTION_GLOBAL)!;
-    const r = new Reader(bytes, s.start, s.end);
-    const n = r.count(3);
-    const w = new Writer().u32(n);
-    for (let i = 0; i < n; i++) {
-      const p = r.pos;
-      skipValType(r);
-      r.u8();
-      w.bytes(bytes.subarray(p, r.pos));
-      rewriteConstExpr(r, w, ctx, imm);
+    const w = new Writer().u32(definedGlobals + 1);
+    if (globalSec) {
+      const r = new Reader(bytes, globalSec.start, globalSec.end);
+      r.count(3);
+      for (let i = 0; i < definedGlobals; i++) {
+        const p = r.pos;
+        skipValType(r);
+        r.u8();
+        w.bytes(bytes.subarray(p, r.pos));
+        rewriteConstExpr(r, w, ctx, imm);
+      }
+      if (!r.eof()) r.fail('global section has trailing bytes');
     }
-    if (!r.eof()) r.fail('global section has trailing bytes');
+    // The module's own fuel counter: (mut i64) starting at 0, exported for the host.
+    w.byte(I64).byte(0x01).byte(OP_I64_CONST).byte(0x00).byte(OP_END);
     return w;
   });
 
-  build.set(SECTION_EXPORT, () => (exportSec ? exportWriter : undefined));
+  build.set(SECTION_EXPORT, () => exportWriter);
 
   build.set(SECTION_START, () => {
     const s = byId.get(SECTION_START)!;
@@ -716,7 +799,7 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
       body.len = 0;
       body.u32(0);
       body.byte(OP_LOCAL_GET).u32(0);
-      body.byte(0xfc).u32(KEY_I64_TRUNC_SAT_F64_S & 0xffff);
+      body.byte(OP_I64_EXTEND_I32_U);
       body.byte(OP_GLOBAL_SET).u32(ctx.fuelGlobal);
       for (let p = 0; p < ft.params.length; p++) body.byte(OP_LOCAL_GET).u32(p + 1);
       body.byte(OP_CALL).u32(ctx.remapFunc(f)).byte(OP_END);
@@ -744,7 +827,11 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
   ];
   for (const id of order) {
     const always =
-      id === SECTION_IMPORT || id === SECTION_FUNCTION || id === SECTION_CODE || id === SECTION_EXPORT;
+      id === SECTION_IMPORT ||
+      id === SECTION_FUNCTION ||
+      id === SECTION_GLOBAL ||
+      id === SECTION_CODE ||
+      id === SECTION_EXPORT;
     if (byId.has(id) || always) contents.set(id, build.get(id)!());
   }
   {

@@ -8,7 +8,6 @@
 import { AirssysError } from '../../shared/errors.js';
 import type { ComponentPlan } from '../component/model.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: host functions take whatever their WIT signature lifts to
 export type HostFunction = (...args: any[]) => unknown;
 
 /**

@@ -2,13 +2,18 @@
  * The per-instance state the generated call path reads and the instrumentation calls back into:
  * entry guard, poisoning after a trap, and the fuel meter with its wall-clock watchdog.
  *
- * Fuel lives in one mutable i64 global shared by every core instance of the component instance.
- * A call starts with `fuel = min(budget, FUEL_SLICE)` handed to the instrumented entry wrapper
- * (one wasm call sets it; a JS-side `Global.value` write would cost ~30 ns). When a slice runs
- * out the instrumented code calls `out-of-fuel`, and the meter either tops the global up from the
- * remaining budget — checking the wall clock each time, which is how `timeout-ms` stops a loop
- * with a huge fuel budget without any help from a second thread — or throws `out-of-fuel` /
- * `timeout`. The fuel reported is exact: given − remaining, whatever the slicing.
+ * Every instrumented core module keeps its own fuel counter (an exported i64 global). A call
+ * starts with `fuel = min(budget, FUEL_SLICE)` handed to the entry module's wrapper (one wasm
+ * call sets it; a JS-side `Global.value` write would cost ~30 ns). Whenever a counter runs out —
+ * the entry module's after its first slice, another module's as soon as code runs in it — the
+ * instrumented code calls `out-of-fuel`, and the meter grants the next slice from the call's
+ * remaining budget, checking the wall clock each time (which is how `timeout-ms` stops a loop
+ * with a huge fuel budget without a second thread), or throws `out-of-fuel` / `timeout`.
+ *
+ * `invoke` (the metered path) zeroes every counter first and reports given − Σ remaining:
+ * exact and the same for the same call whatever ran before. On the fast path (calling
+ * `exports.f` directly) a module other than the entry module may start a call with up to one
+ * slice left over from an earlier call: the budget is then enforced within one slice.
  */
 
 import { AirssysError } from '../../shared/errors.js';
@@ -17,6 +22,8 @@ import { classifyTrap } from './traps.js';
 
 /** Fuel handed out per slice; between two slices the meter reads the clock (~1–3 ms of guest work). */
 export const FUEL_SLICE = 2_000_000;
+/** Most fuel moved at once from one module's counter to another's when the reserve is empty. */
+const TRANSFER_SLICE = 10_000n;
 
 const IDLE = 0;
 const BUSY = 1;
@@ -37,7 +44,8 @@ export class InstanceRuntime implements CanonInstance {
   /** The slice the entry wrapper starts each call with. */
   fuel: number;
   readonly handles: HandleTables;
-  readonly fuelGlobal = new WebAssembly.Global({ value: 'i64', mutable: true }, 0n);
+  /** Fuel counters of the core instances, in instantiation order. */
+  private readonly counters: WebAssembly.Global[] = [];
 
   /** The error that poisoned the instance, if one did. */
   poison: AirssysError | undefined = undefined;
@@ -66,12 +74,16 @@ export class InstanceRuntime implements CanonInstance {
   /** Imports every instrumented core module receives. */
   instrumentImports(): WebAssembly.ModuleImports {
     return {
-      fuel: this.fuelGlobal,
       'out-of-fuel': () => this.outOfFuel(),
       'grow-failed': () => {
         this.growFailed = true;
       },
     };
+  }
+
+  /** Registers the fuel counter a core instance exports. */
+  addCounter(counter: WebAssembly.Global): void {
+    this.counters.push(counter);
   }
 
   setBudget(fuel: number, timeoutMs: number): void {
@@ -85,6 +97,7 @@ export class InstanceRuntime implements CanonInstance {
 
   /** Prepares precise accounting for one call: starts the clock now rather than at the first refill. */
   beginMetered(): void {
+    for (const counter of this.counters) counter.value = 0n;
     this.precise = true;
     this.growFailed = false;
     this.refilled = 0;
@@ -96,10 +109,13 @@ export class InstanceRuntime implements CanonInstance {
   endMetered(): number {
     this.precise = false;
     if (this.state === BUSY_METERED) this.state = IDLE;
-    return this.fuel + this.refilled - Number(this.fuelGlobal.value);
+    let remaining = 0n;
+    for (const counter of this.counters) remaining += counter.value as bigint;
+    return this.fuel + this.refilled - Number(remaining);
   }
 
-  private outOfFuel(): void {
+  /** Grants the next slice (returned to the guest as an i64) or throws. */
+  private outOfFuel(): bigint {
     if (this.state === BUSY) {
       // First exhaustion of this call. On the fast path nothing was prepared, so the reserve is
       // set up now and the clock starts at the end of the first slice (at most one slice late).
@@ -110,14 +126,6 @@ export class InstanceRuntime implements CanonInstance {
         this.refilled = 0;
       }
     }
-    const remaining = this.fuelGlobal.value;
-    if (this.reserve <= 0) {
-      throw new AirssysError(
-        'out-of-fuel',
-        `${this.component}: export "${this.current}" used its whole fuel budget (${this.budget}); raise [resources] fuel or do less work per call`,
-        { blame: 'guest', details: { budget: this.budget } },
-      );
-    }
     if (performance.now() - this.startedAt > this.timeoutMs) {
       throw new AirssysError(
         'timeout',
@@ -125,10 +133,28 @@ export class InstanceRuntime implements CanonInstance {
         { blame: 'guest', details: { timeoutMs: this.timeoutMs } },
       );
     }
-    const grant = Math.min(this.reserve, FUEL_SLICE);
-    this.reserve -= grant;
-    this.refilled += grant;
-    this.fuelGlobal.value = remaining + BigInt(grant);
+    if (this.reserve > 0) {
+      const grant = Math.min(this.reserve, FUEL_SLICE);
+      this.reserve -= grant;
+      this.refilled += grant;
+      return BigInt(grant);
+    }
+    // The budget is spread over the modules' counters: move fuel from one that has some. Every
+    // module on the stack wrote its counter back before the call that led here and reloads it
+    // after, so the globals are authoritative at this moment.
+    for (const counter of this.counters) {
+      const available = counter.value as bigint;
+      if (available > 0n) {
+        const moved = available < TRANSFER_SLICE ? available : TRANSFER_SLICE;
+        counter.value = available - moved;
+        return moved;
+      }
+    }
+    throw new AirssysError(
+      'out-of-fuel',
+      `${this.component}: export "${this.current}" used its whole fuel budget (${this.budget}); raise [resources] fuel or do less work per call`,
+      { blame: 'guest', details: { budget: this.budget } },
+    );
   }
 
   cannotEnter(): never {
