@@ -6,53 +6,9 @@
  */
 
 import { AirssysError, isAirssysError } from '../../shared/errors.js';
+import { exportName } from './export-names.js';
 import type { BoundInstance } from './instantiate.js';
 import type { InstanceRuntime } from './runtime.js';
-
-/**
- * The export key `name` refers to in `table`. Besides the exact key it accepts `.` for `#` and
- * an interface's short name: `types.flip` and `types#flip` both find
- * `my:pkg/types@0.1.0#flip` when only one exported interface is called `types`.
- */
-export function exportName(table: Readonly<Record<string, unknown>>, name: string): string | undefined {
-  if (Object.hasOwn(table, name)) return name;
-  const split = Math.max(name.lastIndexOf('#'), name.lastIndexOf('.'));
-  if (split <= 0) return undefined;
-  const iface = name.slice(0, split);
-  const func = name.slice(split + 1);
-  const matches = Object.keys(table).filter((key) => {
-    const hash = key.lastIndexOf('#');
-    return (
-      hash > 0 && key.slice(hash + 1) === func && shortInterface(key.slice(0, hash)) === shortInterface(iface)
-    );
-  });
-  return matches.length === 1 ? matches[0] : undefined;
-}
-
-/**
- * Adds `iface#func` aliases (not enumerable) for `ns:pkg/iface@1.0.0#func` exports, where the
- * short name is unambiguous, so `exports['types#flip']` works as well as the full name.
- */
-function withShortNames<T>(table: Record<string, T>): Record<string, T> {
-  const seen = new Map<string, string | null>();
-  for (const key of Object.keys(table)) {
-    const hash = key.lastIndexOf('#');
-    if (hash <= 0) continue;
-    const alias = `${shortInterface(key.slice(0, hash))}${key.slice(hash)}`;
-    if (alias !== key) seen.set(alias, seen.has(alias) || Object.hasOwn(table, alias) ? null : key);
-  }
-  for (const [alias, key] of seen) {
-    if (key !== null) Object.defineProperty(table, alias, { value: table[key], enumerable: false });
-  }
-  return table;
-}
-
-/** `ns:pkg/iface@1.0.0` → `iface`; a plain name stays as it is. */
-function shortInterface(name: string): string {
-  const at = name.indexOf('@');
-  const bare = at > 0 ? name.slice(0, at) : name;
-  return bare.slice(bare.lastIndexOf('/') + 1);
-}
 
 export type InvocationOutcome =
   | { ok: true; value: unknown; fuel: number; ms: number }
@@ -73,7 +29,7 @@ export class ComponentInstance {
     readonly component: string,
     bound: BoundInstance,
   ) {
-    this.exports = Object.freeze(withShortNames(bound.exports));
+    this.exports = Object.freeze(bound.exports);
     this.runtime = bound.runtime;
   }
 

@@ -16,8 +16,9 @@ import {
   resourceNew,
   resourceRep,
 } from '../component/canon/index.js';
-import type { CanonOptionsPlan, CoreItemRef, LiftedExportPlan } from '../component/model.js';
+import type { CanonOptionsPlan, CoreItemRef } from '../component/model.js';
 import type { CompiledComponent } from './compile.js';
+import { shortNameAliases } from './export-names.js';
 import { FUEL_COUNTER_EXPORT, FUEL_EXPORT_PREFIX } from './instrument.js';
 import { type HostImports, linkImports } from './link.js';
 import { InstanceRuntime } from './runtime.js';
@@ -31,11 +32,8 @@ type CoreFunction = Function;
 export interface Specialisations {
   lifts: LiftFactory[];
   lowers: LowerFactory[];
-}
-
-/** Whether lowering a lifted function's arguments calls the guest's `realloc`. */
-function paramsNeedRealloc(plan: LiftedExportPlan): boolean {
-  return plan.options.hasRealloc;
+  /** Short `iface#func` names added to every instance's exports (not enumerable). */
+  aliases: [string, string][];
 }
 
 export function specialise(compiled: CompiledComponent): Specialisations {
@@ -46,6 +44,7 @@ export function specialise(compiled: CompiledComponent): Specialisations {
     lowers: compiled.plan.lowered.map((lowered) =>
       compileLower(lowered.type, { shape: lowered.options, name: lowered.path.join('#') }),
     ),
+    aliases: shortNameAliases(compiled.plan.exports.map((e) => e.name)),
   };
 }
 
@@ -62,8 +61,9 @@ export interface BoundInstance {
   exports: Record<string, (...args: unknown[]) => unknown>;
 }
 
-function sameRef(a: CoreItemRef | undefined, b: CoreItemRef | undefined): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+function sameRef(a: CoreItemRef, b: CoreItemRef): boolean {
+  if (a.kind === 'export' && b.kind === 'export') return a.instance === b.instance && a.name === b.name;
+  return false;
 }
 
 export function instantiateComponent(
@@ -183,7 +183,7 @@ export function instantiateComponent(
       );
     }
     let realloc: CoreFunction | undefined;
-    if (lifted.options.realloc !== undefined && paramsNeedRealloc(lifted)) {
+    if (lifted.options.realloc !== undefined) {
       // The host's own calls into the allocator run on the same per-call budget as the export.
       const ref = lifted.options.realloc;
       const wrapped =
@@ -199,6 +199,9 @@ export function instantiateComponent(
     exports[lifted.name] = code.lifts[index](core, runtime, realloc, postReturn) as (
       ...args: unknown[]
     ) => unknown;
+  }
+  for (const [alias, name] of code.aliases) {
+    Object.defineProperty(exports, alias, { value: exports[name], enumerable: false });
   }
   return { runtime, exports };
 }
