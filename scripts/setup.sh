@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-system-deps.sh
-npm ci --no-audit --no-fund
+# `npm install` rather than `npm ci`: npm 11 here omits other platforms' optional packages from the
+# lock file, which `npm ci` then refuses as out of sync.
+npm install --no-audit --no-fund
