@@ -69,6 +69,8 @@ function record(figure, ns, extra = {}) {
 const engine = new Engine({ cacheDir: join(tmp, 'cache') });
 const basic = await engine.load(join(fixtures, 'basic'));
 const kernel = await engine.load(join(fixtures, 'kernel'));
+const hostile = await engine.load(join(fixtures, 'hostile'));
+const hostileBytes = readFileSync(join(fixtures, 'hostile', 'component.wasm'));
 const basicBytes = readFileSync(join(fixtures, 'basic', 'component.wasm'));
 const kernelBytes = readFileSync(join(fixtures, 'kernel', 'component.wasm'));
 
@@ -133,21 +135,35 @@ record('echo(22 chars): @extism/extism 1.0.3', extismEchoNs, { oursFaster: extis
 record('TextEncoder.encode(22 chars) alone', encodeNs);
 
 // ---- warm instantiation ----------------------------------------------------------------------
-const rawModule = rawCore(basic, basicBytes);
-const rawInstNs = timeSync(() => new WebAssembly.Instance(rawModule, {}), 20_000);
-const oursInstNs = timeSync(() => basic.instantiate({}), 20_000);
-record('instantiate: raw V8 (same core module, uninstrumented)', rawInstNs);
-record('instantiate: airssys-wasm (cached, compiled)', oursInstNs, { vsRaw: oursInstNs / rawInstNs });
+// Raw: `new WebAssembly.Instance` of the component's own (uninstrumented) core module, compiled.
+for (const [name, component, bytes] of [
+  ['kernel (3 exports)', kernel, kernelBytes],
+  ['hostile (7 exports)', hostile, hostileBytes],
+  ['basic (24 exports)', basic, basicBytes],
+]) {
+  const rawModule = rawCore(component, bytes);
+  const rawInstNs = timeSync(() => new WebAssembly.Instance(rawModule, {}), 5_000);
+  const oursInstNs = timeSync(() => component.instantiate({}), 5_000);
+  record(`instantiate ${name}: raw V8`, rawInstNs);
+  record(`instantiate ${name}: airssys-wasm`, oursInstNs, { vsRaw: oursInstNs / rawInstNs });
+}
 
-// ---- fuel metering overhead on a CPU-bound kernel ---------------------------------------------
+// ---- fuel metering overhead on CPU-bound kernels (C, clang -O2) -------------------------------
 const rawKernel = new WebAssembly.Instance(rawCore(kernel, kernelBytes), {});
 const kernelInst = kernel.instantiate({});
 kernelInst.setBudget(Number.MAX_SAFE_INTEGER, 60_000);
-const N = 1_000_000;
-const rawKernelNs = timeSync(() => rawKernel.exports.sieve(N), 5);
-const oursKernelNs = timeSync(() => kernelInst.exports.sieve(N), 5);
-record(`sieve(${N}): raw V8 (uninstrumented)`, rawKernelNs);
-record(`sieve(${N}): airssys-wasm (fuel on)`, oursKernelNs, { overhead: oursKernelNs / rawKernelNs - 1 });
+for (const [label, name, args, n] of [
+  ['sieve(1e6), tight array loop', 'sieve', [1_000_000], 9],
+  ['mandel(64x64, 256), float loop', 'mandel', [64, 64, 256], 9],
+  ['fib(25), recursive calls', 'fib', [25], 9],
+]) {
+  const raw = rawKernel.exports[name];
+  const ours = kernelInst.exports[name];
+  const rawNs = timeSync(() => raw(...args), n);
+  const oursNs = timeSync(() => ours(...args), n);
+  record(`${label}: raw V8 (uninstrumented)`, rawNs);
+  record(`${label}: airssys-wasm (fuel on)`, oursNs, { overhead: oursNs / rawNs - 1 });
+}
 
 // ---- cold start of `run` on a cached component (whole process) --------------------------------
 const cli = join(root, 'dist', 'cli', 'main.js');

@@ -1,12 +1,12 @@
 // Drives the built command (dist/cli/main.js) the way a user does, checking output and exit codes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, ROOT } from '../support/fixtures.js';
+import { tempDir } from '../support/temp.js';
 
-const cacheDir = mkdtempSync(join(tmpdir(), 'airssys-cli-'));
+const cacheDir = tempDir('cli');
 
 function cli(...args: string[]) {
   const r = spawnSync(
@@ -84,7 +84,7 @@ describe('airssys-wasm run', () => {
 describe('airssys-wasm validate and inspect', () => {
   it('validates a good component and refuses a bad manifest with invalid-manifest', () => {
     expect(cli('validate', fixture('basic')).status).toBe(0);
-    const dir = mkdtempSync(join(tmpdir(), 'airssys-bad-'));
+    const dir = tempDir('bad');
     writeFileSync(
       join(dir, 'Component.toml'),
       '[component]\nname = "x"\nversion = "1.0.0"\nwasm = "x.wasm"\n[resources]\nmemory = "8MiB"\n',

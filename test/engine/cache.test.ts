@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/wasm/engine/engine.js';
 import { fixture } from '../support/fixtures.js';
+import { tempDir } from '../support/temp.js';
 
 function engineWithLog(dir: string) {
   const lines: string[] = [];
@@ -12,7 +12,7 @@ function engineWithLog(dir: string) {
 
 describe('compiled-component cache', () => {
   it('compiles once, then loads from the cache and says so', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'airssys-cache-'));
+    const dir = tempDir('cache');
     const first = engineWithLog(dir);
     const a = await first.engine.load(fixture('basic'));
     expect(a.compiled.fromCache).toBe(false);
@@ -25,7 +25,7 @@ describe('compiled-component cache', () => {
   });
 
   it('keys entries by memory clamp: another manifest limit is another entry', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'airssys-cache-'));
+    const dir = tempDir('cache');
     const { engine } = engineWithLog(dir);
     const basic = await engine.load(fixture('basic'));
     const bytes = (await import('node:fs')).readFileSync(join(fixture('basic'), 'component.wasm'));
@@ -38,7 +38,7 @@ describe('compiled-component cache', () => {
   });
 
   it('discards an entry whose files do not match their recorded hashes, and rebuilds it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'airssys-cache-'));
+    const dir = tempDir('cache');
     await engineWithLog(dir).engine.load(fixture('basic'));
     const [entry] = readdirSync(dir);
     const modules = readdirSync(join(dir, entry)).filter((f) => f.endsWith('.wasm'));

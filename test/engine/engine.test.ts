@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AirssysError } from '../../src/shared/errors.js';
 import { type Component, Engine } from '../../src/wasm/engine/engine.js';
 import type { ComponentInstance } from '../../src/wasm/engine/instance.js';
 import { fixture } from '../support/fixtures.js';
+import { tempDir } from '../support/temp.js';
 
-const engine = new Engine({ cacheDir: mkdtempSync(join(tmpdir(), 'airssys-engine-')) });
+const engine = new Engine({ cacheDir: tempDir('engine') });
 let basic: Component;
 let hostile: Component;
 

@@ -2,11 +2,20 @@
  * Golden fuel counts, computed by hand from the cost table in `src/wasm/engine/fuel-costs.ts`:
  * `nop`, `drop`, `block`, `loop`, `else`, `end` cost 0; every other instruction costs 1; bulk
  * operations add floor(n / 64). Blocks are charged when entered.
+ *
+ * Each instrumented module keeps its fuel in its own exported `airssys:fuel-counter` global; the
+ * entry wrapper sets it to the (i32) budget, and `out-of-fuel` refills by returning a grant. Fuel
+ * consumed = budget + Σ grants − the counter left at the end.
  */
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
-import { FUEL_EXPORT_PREFIX, INSTRUMENT_MODULE, instrument } from '../../src/wasm/engine/instrument.js';
+import {
+  FUEL_COUNTER_EXPORT,
+  FUEL_EXPORT_PREFIX,
+  INSTRUMENT_MODULE,
+  instrument,
+} from '../../src/wasm/engine/instrument.js';
 
 const WA: any = (globalThis as any).WebAssembly;
 const BUDGET = 1_000_000_000;
@@ -24,18 +33,18 @@ function meter(src: string) {
   });
   const bytes = new Uint8Array(mod.toBinary({}).buffer);
   mod.destroy();
-  const fuel = new WA.Global({ value: 'i64', mutable: true }, 0n);
-  const state = { outOfFuel: 0 };
+  const state = { outOfFuel: 0, seen: [] as bigint[] };
   const imports = {
-    fuel,
     'out-of-fuel': () => {
       state.outOfFuel++;
+      state.seen.push(fuel.value);
       throw new Error('out of fuel');
     },
     'grow-failed': () => {},
   };
   const out = instrument(bytes, { memoryMaxPages: 4 }).bytes;
   const exports = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: imports }).exports;
+  const fuel = exports[FUEL_COUNTER_EXPORT];
   /** Runs `name` with `budget` and returns [result, fuel consumed]. */
   const call = (name: string, args: unknown[] = [], budget = BUDGET): [unknown, number] => {
     const result = exports[FUEL_EXPORT_PREFIX + name](budget, ...args);
@@ -133,6 +142,8 @@ describe('fuel golden counts', () => {
     // One less: the last header leaves the counter at -1 and out-of-fuel is called there.
     expect(() => call('sum', [n], 13 * n + 3)).toThrow('out of fuel');
     expect(state.outOfFuel).toBe(1);
+    // Written back before out-of-fuel was called, and left there.
+    expect(state.seen).toEqual([-1n]);
     expect(fuel.value).toBe(-1n);
   });
 
@@ -140,20 +151,36 @@ describe('fuel golden counts', () => {
     const mod = wabt.parseWat('g.wat', SUM, {});
     const bytes = new Uint8Array(mod.toBinary({}).buffer);
     mod.destroy();
-    const fuel = new WA.Global({ value: 'i64', mutable: true }, 0n);
     let given = 0n;
+    let calls = 0;
     const imports = {
-      fuel,
       'out-of-fuel': () => {
-        fuel.value += 7n;
+        calls++;
         given += 7n;
+        return 7n;
       },
       'grow-failed': () => {},
     };
     const out = instrument(bytes, { memoryMaxPages: 1 }).bytes;
     const exports = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: imports }).exports;
+    const fuel = exports[FUEL_COUNTER_EXPORT];
     expect(exports[`${FUEL_EXPORT_PREFIX}sum`](5, 1000)).toBe(499500);
     expect(given).toBeGreaterThan(1000n);
+    expect(calls).toBeGreaterThan(1000);
     expect(5n + given - fuel.value).toBe(BigInt(13 * 1000 + 5));
+    // The same with one big slice: one call, same total.
+    let once = 0n;
+    const big = new WA.Instance(new WA.Module(out), {
+      [INSTRUMENT_MODULE]: {
+        'out-of-fuel': () => {
+          once += 1_000_000n;
+          return 1_000_000n;
+        },
+        'grow-failed': () => {},
+      },
+    }).exports;
+    expect(big[`${FUEL_EXPORT_PREFIX}sum`](5, 1000)).toBe(499500);
+    expect(once).toBe(1_000_000n);
+    expect(5n + once - big[FUEL_COUNTER_EXPORT].value).toBe(BigInt(13 * 1000 + 5));
   });
 });

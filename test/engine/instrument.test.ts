@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { AirssysError } from '../../src/shared/errors.js';
-import { FUEL_EXPORT_PREFIX, INSTRUMENT_MODULE, instrument } from '../../src/wasm/engine/instrument.js';
+import {
+  FUEL_COUNTER_EXPORT,
+  FUEL_EXPORT_PREFIX,
+  INSTRUMENT_MODULE,
+  instrument,
+} from '../../src/wasm/engine/instrument.js';
 
 // Typed loosely so the tests do not depend on a DOM/WebAssembly lib in tsconfig.
 const WA: any = (globalThis as any).WebAssembly;
@@ -29,26 +34,34 @@ function wat(src: string): Uint8Array {
   }
 }
 
+/** Fuel passed to entry wrappers: the largest i32 budget. */
+const BUDGET = 2 ** 31 - 1;
+/** What a granting `out-of-fuel` returns: effectively unlimited. */
+const GRANT = 10n ** 15n;
+
 interface Plumbing {
-  fuel: any;
   outOfFuel: number;
   growFailed: number;
+  /** Sum of the grants `out-of-fuel` returned. */
+  granted: bigint;
+  /** The module's counter as `out-of-fuel` saw it, at each call made after instantiation. */
+  seen: bigint[];
+  /** The instance's exports, once instantiated (see `instantiate`). */
+  exports: any;
   imports: Record<string, unknown>;
 }
 
-function plumbing(onOutOfFuel?: (p: Plumbing) => void): Plumbing {
-  const p: Plumbing = {
-    fuel: new WA.Global({ value: 'i64', mutable: true }, 0n),
-    outOfFuel: 0,
-    growFailed: 0,
-    imports: {},
-  };
+/** Host side of the instrumentation: `out-of-fuel` throws unless `grant` says how much to give. */
+function plumbing(grant?: (p: Plumbing) => bigint): Plumbing {
+  const p: Plumbing = { outOfFuel: 0, growFailed: 0, granted: 0n, seen: [], exports: undefined, imports: {} };
   p.imports = {
-    fuel: p.fuel,
     'out-of-fuel': () => {
       p.outOfFuel++;
-      if (onOutOfFuel) onOutOfFuel(p);
-      else throw new Error('out of fuel');
+      if (p.exports) p.seen.push(p.exports[FUEL_COUNTER_EXPORT].value);
+      if (!grant) throw new Error('out of fuel');
+      const g = grant(p);
+      p.granted += g;
+      return g;
     },
     'grow-failed': () => {
       p.growFailed++;
@@ -57,15 +70,29 @@ function plumbing(onOutOfFuel?: (p: Plumbing) => void): Plumbing {
   return p;
 }
 
+/** Instantiates instrumented bytes with `p` as the `airssys:instrument` imports. */
+function instantiate(bytes: Uint8Array, p: Plumbing, imports: Record<string, unknown> = {}): any {
+  p.exports = new WA.Instance(new WA.Module(bytes), { ...imports, [INSTRUMENT_MODULE]: p.imports }).exports;
+  return p.exports;
+}
+
+/** The module's own fuel counter. */
+function counter(exports: any): bigint {
+  return exports[FUEL_COUNTER_EXPORT].value;
+}
+
+/** Fuel consumed so far: budget given to the wrapper + grants − what is left in the counter. */
+function consumed(budget: number | bigint, p: Plumbing): bigint {
+  return BigInt(budget) + p.granted - counter(p.exports);
+}
+
 function run(bytes: Uint8Array, imports: Record<string, Record<string, unknown>>, memoryMaxPages = 16) {
   const result = instrument(bytes, { memoryMaxPages });
   expect(WA.validate(result.bytes)).toBe(true);
-  const p = plumbing();
-  // Start functions run (metered) during instantiation: the host sets the budget first.
-  p.fuel.value = BigInt(BIG);
+  // The counter starts at 0, so start functions (and the first direct call) ask for fuel.
+  const p = plumbing(() => GRANT);
   const raw = new WA.Instance(new WA.Module(bytes), imports).exports;
-  const inst = new WA.Instance(new WA.Module(result.bytes), { ...imports, [INSTRUMENT_MODULE]: p.imports })
-    .exports;
+  const inst = instantiate(result.bytes, p, imports);
   return { raw, inst, p, result };
 }
 
@@ -82,8 +109,6 @@ function expectInvalid(fn: () => unknown, code = 'invalid-component', pattern?: 
   }
   throw new Error('expected an AirssysError');
 }
-
-const BIG = 1e15;
 
 const KITCHEN_SINK = `(module
   (type $bin (func (param i32 i32) (result i32)))
@@ -194,7 +219,9 @@ describe('instrument: a rewritten module is valid and behaves the same', () => {
     expect(inst.mem).toBeInstanceOf(WA.Memory);
     expect(inst.tab).toBeInstanceOf(WA.Table);
     expect(inst.counter.value).toBe(100); // start function ran (renumbered)
-    p.fuel.value = BigInt(BIG);
+    // It ran metered from a zero counter: one grant, minus its cost (i32.const + global.set).
+    expect(p.outOfFuel).toBe(1);
+    expect(counter(inst)).toBe(GRANT - 2n);
     const calls: Array<[string, unknown[]]> = [
       ['indirect', [0, 5, 3]],
       ['indirect', [1, 5, 3]],
@@ -243,14 +270,15 @@ describe('instrument: a rewritten module is valid and behaves the same', () => {
       ).toEqual(first);
       const second = outcome(() => raw[name](...args));
       expect(
-        outcome(() => inst[FUEL_EXPORT_PREFIX + name](BIG, ...args)),
+        outcome(() => inst[FUEL_EXPORT_PREFIX + name](BUDGET, ...args)),
         `wrapped ${name}`,
       ).toEqual(second);
     }
     // Indirect calls through the shifted table must hit the same functions.
     expect(inst.indirect(2, 6, 7)).toBe(42);
     expect(inst.tail(100000)).toBe(42);
-    expect(p.outOfFuel).toBe(0);
+    // Nothing after the start function ran out: the wrappers' budgets and the grant sufficed.
+    expect(p.outOfFuel).toBe(1);
   });
 
   it('keeps branch targets right around restructured loops (nested, br_table, params, results)', () => {
@@ -297,38 +325,67 @@ describe('instrument: a rewritten module is valid and behaves the same', () => {
     expect(inst.results(0)).toEqual(raw.results(0));
   });
 
-  it('renumbers exported globals past the new fuel global', () => {
+  it('exported globals keep their indices and the counter is exported last', () => {
     const bytes = wat(`(module
       (import "env" "g0" (global $g0 i32))
       (global $a (export "a") i32 (i32.const 11))
       (global $b (export "b") (mut i64) (i64.const 22))
-      (func (export "get") (result i64) (i64.add (global.get $b) (i64.extend_i32_u (global.get $a)))))`);
-    const { inst, p } = run(bytes, { env: { g0: 5 } });
+      (func (export "get") (result i64)
+        (i64.add (global.get $b) (i64.add (i64.extend_i32_u (global.get $a)) (i64.extend_i32_u (global.get $g0))))))`);
+    const { inst, p, result } = run(bytes, { env: { g0: 5 } });
+    const exports = WA.Module.exports(new WA.Module(result.bytes));
+    expect(exports.map((e: any) => `${e.name}/${e.kind}`)).toEqual([
+      'a/global',
+      'b/global',
+      'get/function',
+      `${FUEL_EXPORT_PREFIX}get/function`,
+      `${FUEL_COUNTER_EXPORT}/global`,
+    ]);
+    // The counter is defined, not imported.
+    const imports = WA.Module.imports(new WA.Module(result.bytes));
+    expect(imports.filter((i: any) => i.kind === 'global').map((i: any) => i.name)).toEqual(['g0']);
     expect(inst.a.value).toBe(11);
     expect(inst.b.value).toBe(22n);
-    p.fuel.value = 1000n;
-    expect(inst.get()).toBe(33n);
-    expect(p.fuel.value).toBeLessThan(1000n);
+    expect(counter(inst)).toBe(0n);
+    // The code still reads the right globals, and the counter is a separate one.
+    inst[FUEL_COUNTER_EXPORT].value = 1000n;
+    expect(inst.get()).toBe(38n);
+    inst.b.value = 40n;
+    expect(inst.get()).toBe(56n);
+    // Each call: 3 × global.get + 2 × i64.extend_i32_u + 2 × i64.add = 7.
+    expect(counter(inst)).toBe(1000n - 14n);
+    expect(inst.b.value).toBe(40n);
+    expect(inst[`${FUEL_EXPORT_PREFIX}get`](100)).toBe(56n);
+    expect(counter(inst)).toBe(93n);
+    expect(p.outOfFuel).toBe(0);
   });
 
-  it('creates the type, import, function, code and export sections when missing', () => {
+  it('creates the type, import, function, code, global and export sections when missing', () => {
     const empty = wat('(module)');
     const r = instrument(empty, { memoryMaxPages: 1 });
     expect(WA.validate(r.bytes)).toBe(true);
     expect(r.exports).toEqual([]);
-    const imports = WA.Module.imports(new WA.Module(r.bytes));
-    expect(imports.map((i: any) => `${i.module}/${i.name}/${i.kind}`)).toEqual([
-      'airssys:instrument/fuel/global',
+    const mod = new WA.Module(r.bytes);
+    expect(WA.Module.imports(mod).map((i: any) => `${i.module}/${i.name}/${i.kind}`)).toEqual([
       'airssys:instrument/out-of-fuel/function',
       'airssys:instrument/grow-failed/function',
     ]);
+    expect(WA.Module.exports(mod).map((e: any) => `${e.name}/${e.kind}`)).toEqual([
+      `${FUEL_COUNTER_EXPORT}/global`,
+    ]);
+    const p = plumbing();
+    const inst = instantiate(r.bytes, p);
+    expect(counter(inst)).toBe(0n);
+    inst[FUEL_COUNTER_EXPORT].value = -5n; // mutable i64
+    expect(counter(inst)).toBe(-5n);
     // Only an imported function, re-exported: the wrapper needs new function and code sections.
     const reexport = wat(
       '(module (import "env" "f" (func $f (param i32) (result i32))) (export "f" (func $f)))',
     );
-    const { inst, p } = run(reexport, { env: { f: (x: number) => x * 3 } });
-    expect(inst[`${FUEL_EXPORT_PREFIX}f`](77, 5)).toBe(15);
-    expect(p.fuel.value).toBe(77n);
+    const { inst: inst2, p: p2 } = run(reexport, { env: { f: (x: number) => x * 3 } });
+    expect(inst2[`${FUEL_EXPORT_PREFIX}f`](77, 5)).toBe(15);
+    expect(counter(inst2)).toBe(77n);
+    expect(p2.outOfFuel).toBe(0);
   });
 
   it('keeps custom sections other than `name`', () => {
@@ -341,45 +398,107 @@ describe('instrument: a rewritten module is valid and behaves the same', () => {
     expect(WA.Module.customSections(mod, 'name').length).toBe(0);
   });
 
-  it('the fuel entry wrapper sets the budget and returns the results', () => {
+  it('the fuel entry wrapper sets the counter from an i32 budget and returns the results', () => {
     const bytes = wat(`(module (func (export "pair") (param i32 f32) (result f32 i32)
       (local.get 1) (local.get 0)))`);
     const { inst, p } = run(bytes, {});
-    expect(inst[`${FUEL_EXPORT_PREFIX}pair`](500, 7, 1.5)).toEqual([1.5, 7]);
-    expect(p.fuel.value).toBe(498n); // 2 × local.get + end (free); see fuel-golden
-    // Saturating: a NaN budget is 0 (so out of fuel), a huge one is i64 max; neither traps.
-    expect(() => inst[`${FUEL_EXPORT_PREFIX}pair`](Number.NaN, 7, 1.5)).toThrow('out of fuel');
-    inst[`${FUEL_EXPORT_PREFIX}pair`](1e300, 7, 1.5);
-    expect(p.fuel.value).toBe(9223372036854775807n - 2n);
+    const pair = inst[`${FUEL_EXPORT_PREFIX}pair`];
+    expect(pair(500, 7, 1.5)).toEqual([1.5, 7]);
+    expect(counter(inst)).toBe(498n); // 2 × local.get + end (free); see fuel-golden
+    expect(p.outOfFuel).toBe(0);
+    // The budget replaces whatever the counter held.
+    inst[FUEL_COUNTER_EXPORT].value = -1000n;
+    pair(10, 7, 1.5);
+    expect(counter(inst)).toBe(8n);
+    pair(BUDGET, 7, 1.5);
+    expect(counter(inst)).toBe(BigInt(BUDGET) - 2n);
+    // The i32 is read unsigned (i64.extend_i32_u): the counter is never set negative.
+    pair(2 ** 32 - 1, 7, 1.5);
+    expect(counter(inst)).toBe(2n ** 32n - 3n);
+    pair(-1, 7, 1.5);
+    expect(counter(inst)).toBe(2n ** 32n - 3n);
+    // A NaN budget is 0: out of fuel at entry (here the host grants 1 more each time).
+    const q = plumbing(() => 1n);
+    const inst3 = instantiate(instrument(bytes, { memoryMaxPages: 1 }).bytes, q);
+    expect(inst3[`${FUEL_EXPORT_PREFIX}pair`](Number.NaN, 7, 1.5)).toEqual([1.5, 7]);
+    expect(q.outOfFuel).toBe(1);
+    expect(q.seen).toEqual([-2n]);
+    expect(counter(inst3)).toBe(-1n);
+    expect(() =>
+      instantiate(instrument(bytes, { memoryMaxPages: 1 }).bytes, plumbing())[`${FUEL_EXPORT_PREFIX}pair`](
+        Number.NaN,
+        7,
+        1.5,
+      ),
+    ).toThrow('out of fuel');
+  });
+
+  it('a start function runs metered from a zero counter, so it needs a grant from out-of-fuel', () => {
+    const bytes = wat(`(module (global $g (export "g") (mut i32) (i32.const 0))
+      (start $init)
+      (func $init (local $i i32)
+        (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10))))
+        (global.set $g (local.get $i))))`);
+    const out = instrument(bytes, { memoryMaxPages: 1 }).bytes;
+    const refuse = plumbing();
+    expect(() => instantiate(out, refuse)).toThrow('out of fuel');
+    expect(refuse.outOfFuel).toBe(1);
+    const p = plumbing(() => 1000n);
+    const inst = instantiate(out, p);
+    expect(inst.g.value).toBe(10);
+    expect(p.outOfFuel).toBe(1);
+    // 10 iterations × 7 (local.get, i32.const, i32.add, local.tee, i32.const, i32.lt_u, br_if)
+    // + local.get + global.set.
+    expect(1000n - counter(inst)).toBe(72n);
   });
 });
 
 describe('instrument: fuel exhaustion', () => {
   it('an infinite loop calls out-of-fuel, which can throw', () => {
     const bytes = wat('(module (func (export "spin") (loop $l (br $l))))');
-    const out = instrument(bytes, { memoryMaxPages: 1 }).bytes;
     const p = plumbing();
-    const inst = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: p.imports }).exports;
+    const inst = instantiate(instrument(bytes, { memoryMaxPages: 1 }).bytes, p);
     expect(() => inst[`${FUEL_EXPORT_PREFIX}spin`](10_000)).toThrow('out of fuel');
     expect(p.outOfFuel).toBe(1);
-    // The counter was written back before the call: the host sees the deficit.
-    expect(p.fuel.value).toBe(-1n);
+    // The counter was written back before the call: the host sees the deficit, there and after.
+    expect(p.seen).toEqual([-1n]);
+    expect(counter(inst)).toBe(-1n);
   });
 
-  it('out-of-fuel may refill the global and execution continues', () => {
+  it('out-of-fuel refills through the value it returns and execution continues', () => {
     const bytes = wat(`(module (func (export "count") (param i32) (result i32) (local $i i32)
       (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $l (i32.lt_u (local.get $i) (local.get 0))))
       (local.get $i)))`);
     const out = instrument(bytes, { memoryMaxPages: 1 }).bytes;
-    let refills = 0;
-    const p = plumbing((pl) => {
-      refills++;
-      pl.fuel.value += 100n;
-    });
-    const inst = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: p.imports }).exports;
+    const p = plumbing(() => 100n);
+    const inst = instantiate(out, p);
     expect(inst[`${FUEL_EXPORT_PREFIX}count`](100, 10_000)).toBe(10_000);
-    expect(refills).toBeGreaterThan(100);
+    expect(p.outOfFuel).toBeGreaterThan(100);
+    expect(p.granted).toBe(100n * BigInt(p.outOfFuel));
+    // Every iteration costs 8 (the loop body), the exit local.get 1.
+    expect(consumed(100, p)).toBe(8n * 10_000n + 1n);
+    // Each call came with the counter written back, overdrawn by less than one block.
+    for (const seen of p.seen) {
+      expect(seen).toBeLessThan(0n);
+      expect(seen).toBeGreaterThanOrEqual(-8n);
+    }
+  });
+
+  it('writing the counter global from out-of-fuel does not refill: only the returned grant counts', () => {
+    const bytes = wat(`(module (func (export "count") (param i32) (result i32) (local $i i32)
+      (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get 0))))
+      (local.get $i)))`);
+    const p = plumbing((pl) => {
+      pl.exports[FUEL_COUNTER_EXPORT].value = 1_000_000_000n;
+      return 50n;
+    });
+    const inst = instantiate(instrument(bytes, { memoryMaxPages: 1 }).bytes, p);
+    expect(inst[`${FUEL_EXPORT_PREFIX}count`](100, 10_000)).toBe(10_000);
+    expect(p.outOfFuel).toBeGreaterThan(1000);
+    expect(consumed(100, p)).toBe(8n * 10_000n + 1n);
+    expect(counter(inst)).toBeLessThan(50n);
   });
 
   it('a recursive function without loops is stopped at function entry', () => {
@@ -387,30 +506,51 @@ describe('instrument: fuel exhaustion', () => {
       (if (result i32) (local.get 0) (then (call $r (i32.sub (local.get 0) (i32.const 1)))) (else (i32.const 0)))))`);
     const out = instrument(bytes, { memoryMaxPages: 1 }).bytes;
     const p = plumbing();
-    const inst = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: p.imports }).exports;
+    const inst = instantiate(out, p);
     expect(inst[`${FUEL_EXPORT_PREFIX}r`](1e6, 100)).toBe(0);
+    // Per level: local.get, if, then local.get, i32.const, i32.sub, call = 6; the last else 1.
+    expect(consumed(1e6, p)).toBe(6n * 100n + 3n);
     expect(() => inst[`${FUEL_EXPORT_PREFIX}r`](50, 100)).toThrow('out of fuel');
+    // 8 levels use 48; the 9th charges its entry (2) and call (4), the 10th entry overdraws.
+    expect(p.seen).toEqual([-6n]);
   });
 
-  it('fuel is shared through the global across instances (calls write back and reload)', () => {
+  it('each module has its own counter: a callee module draws from its own grants', () => {
     const callee = wat(`(module (func (export "work") (param i32) (local $i i32)
       (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get 0))))))`);
     const caller = wat(`(module (import "m" "work" (func $work (param i32)))
       (func (export "go") (param i32) (call $work (local.get 0)) (call $work (local.get 0))))`);
-    const p = plumbing();
-    const a = new WA.Instance(new WA.Module(instrument(callee, { memoryMaxPages: 1 }).bytes), {
-      [INSTRUMENT_MODULE]: p.imports,
-    }).exports;
-    const b = new WA.Instance(new WA.Module(instrument(caller, { memoryMaxPages: 1 }).bytes), {
-      [INSTRUMENT_MODULE]: p.imports,
-      m: { work: a.work },
-    }).exports;
-    a[`${FUEL_EXPORT_PREFIX}work`](1e9, 1000);
-    const one = 1e9 - Number(p.fuel.value);
-    b[`${FUEL_EXPORT_PREFIX}go`](1e9, 1000);
-    const two = 1e9 - Number(p.fuel.value);
-    // go = 2 × work + its own straight-line code (local.get, call, local.get, call, end = 4).
-    expect(two).toBe(2 * one + 4);
+    const calleeBytes = instrument(callee, { memoryMaxPages: 1 }).bytes;
+    const callerBytes = instrument(caller, { memoryMaxPages: 1 }).bytes;
+    // The cost of one `work(1000)`, alone.
+    const solo = plumbing();
+    instantiate(calleeBytes, solo)[`${FUEL_EXPORT_PREFIX}work`](1e9, 1000);
+    const one = consumed(1e9, solo);
+    expect(one).toBe(7n * 1000n); // local.get, i32.const, i32.add, local.tee, local.get, i32.lt_u, br_if
+    expect(solo.outOfFuel).toBe(0);
+
+    for (const grant of [GRANT, 7n]) {
+      const pb = plumbing(() => grant);
+      const b = instantiate(calleeBytes, pb);
+      const pa = plumbing(); // A never runs out: it throws if asked
+      const a = instantiate(callerBytes, pa, { m: { work: b.work } });
+      expect(counter(b)).toBe(0n);
+      a[`${FUEL_EXPORT_PREFIX}go`](100, 1000);
+      // A paid only its own straight-line code (local.get, call, local.get, call, end = 4)...
+      expect(counter(a)).toBe(96n);
+      expect(pa.outOfFuel).toBe(0);
+      // ...and B paid for both calls out of its own grants, asked for at its first loop header.
+      expect(pb.seen[0]).toBe(-7n);
+      expect(pb.granted - counter(b)).toBe(2n * one);
+      if (grant === GRANT) expect(pb.outOfFuel).toBe(1);
+      else expect(pb.outOfFuel).toBeGreaterThan(1000);
+      // A later call through A's wrapper resets A's counter only; B keeps drawing on its own
+      // (work(0) still runs the loop body once: 7 each).
+      a[`${FUEL_EXPORT_PREFIX}go`](100, 0);
+      expect(counter(a)).toBe(96n);
+      expect(pa.outOfFuel).toBe(0);
+      expect(pb.granted - counter(b)).toBe(2n * one + 2n * 7n);
+    }
   });
 });
 
@@ -421,14 +561,17 @@ describe('instrument: memory', () => {
   it('clamps the maximum; growing beyond returns -1 and calls grow-failed', () => {
     const out = instrument(wat(GROW), { memoryMaxPages: 3 }).bytes;
     const p = plumbing();
-    const inst = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: p.imports }).exports;
-    p.fuel.value = 1000n;
+    const inst = instantiate(out, p);
+    inst[FUEL_COUNTER_EXPORT].value = 1000n;
     expect(inst.grow(2)).toBe(1);
     expect(p.growFailed).toBe(0);
     expect(inst.grow(1)).toBe(-1);
     expect(p.growFailed).toBe(1);
     expect(() => inst.mem.grow(1)).toThrow();
     expect(inst.mem.buffer.byteLength).toBe(3 * 65536);
+    // local.get + memory.grow per call; the failed grow's hook leaves the counter alone.
+    expect(counter(inst)).toBe(996n);
+    expect(p.outOfFuel).toBe(0);
     // The raw module would have grown.
     const raw = new WA.Instance(new WA.Module(wat(GROW)), {}).exports;
     expect(raw.grow(3)).toBe(1);
@@ -436,7 +579,7 @@ describe('instrument: memory', () => {
 
   it('adds a maximum to a memory without one', () => {
     const out = instrument(wat('(module (memory (export "mem") 1))'), { memoryMaxPages: 2 }).bytes;
-    const inst = new WA.Instance(new WA.Module(out), { [INSTRUMENT_MODULE]: plumbing().imports }).exports;
+    const inst = instantiate(out, plumbing());
     inst.mem.grow(1);
     expect(() => inst.mem.grow(1)).toThrow();
   });
@@ -462,9 +605,10 @@ describe('instrument: memory', () => {
     const out = instrument(bytes, { memoryMaxPages: 2 }).bytes;
     const memory = new WA.Memory({ initial: 1, maximum: 50 });
     const p = plumbing();
-    const inst = new WA.Instance(new WA.Module(out), { env: { mem: memory }, [INSTRUMENT_MODULE]: p.imports })
-      .exports;
+    const inst = instantiate(out, p, { env: { mem: memory } });
     expect(inst[`${FUEL_EXPORT_PREFIX}grow`](100, 10)).toBe(1);
+    expect(memory.buffer.byteLength).toBe(11 * 65536);
+    expect(p.growFailed).toBe(0);
   });
 
   it('rejects a bad memoryMaxPages', () => {
@@ -476,8 +620,10 @@ describe('instrument: refusals', () => {
   it('refuses an already-instrumented module', () => {
     const once = instrument(wat('(module (func (export "f")))'), { memoryMaxPages: 1 }).bytes;
     expectInvalid(() => instrument(once, { memoryMaxPages: 1 }), 'invalid-component', /airssys:instrument/);
-    const sneaky = wat('(module (import "airssys:instrument" "fuel" (global (mut i64))))');
-    expectInvalid(() => instrument(sneaky, { memoryMaxPages: 1 }), 'invalid-component', /fuel plumbing/);
+    for (const item of ['(func (result i64))', '(global (mut i64))']) {
+      const sneaky = wat(`(module (import "airssys:instrument" "out-of-fuel" ${item}))`);
+      expectInvalid(() => instrument(sneaky, { memoryMaxPages: 1 }), 'invalid-component', /fuel plumbing/);
+    }
   });
 
   it('refuses exports that use the reserved prefix', () => {
@@ -486,6 +632,26 @@ describe('instrument: refusals', () => {
       'invalid-component',
       /reserved prefix/,
     );
+    expectInvalid(
+      () =>
+        instrument(wat('(module (global (export "airssys:fuel-counter") (mut i64) (i64.const 0)))'), {
+          memoryMaxPages: 1,
+        }),
+      'invalid-component',
+      /reserved prefix/,
+    );
+  });
+
+  it('gives a guest export named like the counter its own wrapper, without a clash', () => {
+    const out = instrument(wat('(module (func (export "counter") (result i32) i32.const 7))'), {
+      memoryMaxPages: 1,
+    });
+    expect(WA.validate(out.bytes)).toBe(true);
+    const exports = new WA.Instance(new WA.Module(out.bytes), {
+      [INSTRUMENT_MODULE]: { 'out-of-fuel': () => 0n, 'grow-failed': () => {} },
+    }).exports;
+    expect(exports[`${FUEL_EXPORT_PREFIX}counter`](100)).toBe(7);
+    expect(exports[FUEL_COUNTER_EXPORT]).toBeInstanceOf(WA.Global);
   });
 
   it('refuses garbage and truncated binaries with invalid-component, never a crash', () => {

@@ -133,8 +133,8 @@ export function instantiateComponent(
     }
   };
 
-  // Start functions run during instantiation: meter them like a call.
-  runtime.beginMetered();
+  // Start functions run during instantiation: meter them like a call, all fuel from the reserve.
+  runtime.beginMetered(0);
   for (const [index, step] of plan.instances.entries()) {
     const importObject: WebAssembly.Imports = { 'airssys:instrument': instrumentImports };
     for (const [name, arg] of Object.entries(step.args)) {

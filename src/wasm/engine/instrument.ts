@@ -3,8 +3,8 @@
  *
  * 1. **Fuel metering** (exact, deterministic; see `fuel-costs.ts`). The module gets its own
  *    mutable i64 global, the fuel counter, appended after its globals and exported as
- *    `airssys:fuel/counter`, and two imports from module `airssys:instrument`: the functions
- *    `out-of-fuel` and `grow-failed` (both `[] -> []`). Note: the counter is the module's own
+ *    `airssys:fuel-counter`, and two imports from module `airssys:instrument`: the functions
+ *    `out-of-fuel` (`[] -> [i64]`) and `grow-failed` (`[] -> []`). Note: the counter is the module's own
  *    rather than one imported global shared by all modules because V8 reaches an imported
  *    mutable global through an extra indirection that cost ~6 ns per call and doubled the time
  *    of call-heavy code; the host balances the modules' counters (see engine/runtime.ts).
@@ -12,15 +12,16 @@
  *    global at entry, written back before every call / `memory.grow` / `return` and at exit, and
  *    reloaded after every call. Each basic block is charged its cost when entered; the counter is
  *    checked (`< 0`) at function entry and at every loop header, where the function writes the
- *    counter back and calls `out-of-fuel` (which either refills the global or throws), then
- *    reloads it. Exhaustion is thus detected at the next function entry or loop header.
+ *    counter back and calls `out-of-fuel`, which returns the fuel it grants (added to the local
+ *    counter) or throws. Exhaustion is thus detected at the next function entry or loop header.
  * 2. **memory.grow hook**: `grow-failed` is called whenever `memory.grow` returns -1.
  * 3. **Fuel entry wrappers**: each exported function `N` gets a companion export `airssys:fuel/N`
  *    of type `[i32 fuel, ...params] -> results` that sets the module's fuel counter and calls it.
  *    Note: the fuel is an i32 because V8 calls a JS→wasm function with an f64 parameter through a
  *    slower path (~8 ns more per call, measured); the host hands out fuel in slices below 2^31.
  * 4. **Memory clamp**: each defined memory's maximum becomes `min(declared, memoryMaxPages)`.
- * 5. Modules that already import `airssys:instrument` are rejected.
+ * 5. Modules that already import `airssys:instrument`, or export a name starting with
+ *    `airssys:fuel` (where the wrappers and the counter live), are rejected.
  *
  * The `name` custom section is dropped (function indices change); other custom sections are kept.
  */
@@ -93,11 +94,13 @@ import { Writer } from '../binary/writer.js';
 import { BULK_COST_SHIFT, instructionCost } from './fuel-costs.js';
 
 /** Changes whenever the rewriting changes, so cached instrumented modules are invalidated. */
-export const INSTRUMENT_VERSION = 'airssys-instrument-3';
+export const INSTRUMENT_VERSION = 'airssys-instrument-4';
 
 export const INSTRUMENT_MODULE = 'airssys:instrument';
 /** Export name of the module's own fuel counter, a `(mut i64)` global. */
-export const FUEL_COUNTER_EXPORT = 'airssys:fuel/counter';
+export const FUEL_COUNTER_EXPORT = 'airssys:fuel-counter';
+/** Guest exports may not start with this: wrappers and the counter are named under it. */
+const RESERVED_EXPORT_PREFIX = 'airssys:fuel';
 export const OUT_OF_FUEL = 'out-of-fuel';
 export const GROW_FAILED = 'grow-failed';
 export const FUEL_EXPORT_PREFIX = 'airssys:fuel/';
@@ -593,8 +596,8 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
     const firstWrapper = ctx.funcImports + 2 + definedCount;
     for (let i = 0; i < n && r; i++) {
       const name = r.name();
-      if (name.startsWith(FUEL_EXPORT_PREFIX)) {
-        throw invalid(`export name "${name}" uses the reserved prefix "${FUEL_EXPORT_PREFIX}"`);
+      if (name.startsWith(RESERVED_EXPORT_PREFIX)) {
+        throw invalid(`export name "${name}" uses the reserved prefix "${RESERVED_EXPORT_PREFIX}"`);
       }
       const kindAt = r.pos;
       const kind = r.u8();

@@ -62,6 +62,8 @@ export class InstanceRuntime implements CanonInstance {
   private growFailed = false;
   /** Set by `beginMetered`: the reserve and clock were prepared before the call. */
   private precise = false;
+  /** Fuel the entry wrapper handed out at the start of the metered call. */
+  private entrySlice = 0;
 
   constructor(options: RuntimeOptions) {
     this.component = options.component;
@@ -95,13 +97,18 @@ export class InstanceRuntime implements CanonInstance {
     this.timeoutMs = timeoutMs;
   }
 
-  /** Prepares precise accounting for one call: starts the clock now rather than at the first refill. */
-  beginMetered(): void {
+  /**
+   * Prepares precise accounting for one call: zeroes every counter and starts the clock now
+   * rather than at the first refill. `entrySlice` is what the entry wrapper will hand out: the
+   * slice for an export call, 0 for instantiation (start functions draw from the reserve).
+   */
+  beginMetered(entrySlice: number = this.fuel): void {
     for (const counter of this.counters) counter.value = 0n;
     this.precise = true;
     this.growFailed = false;
     this.refilled = 0;
-    this.reserve = this.budget - this.fuel;
+    this.entrySlice = entrySlice;
+    this.reserve = this.budget - entrySlice;
     this.startedAt = performance.now();
   }
 
@@ -111,7 +118,7 @@ export class InstanceRuntime implements CanonInstance {
     if (this.state === BUSY_METERED) this.state = IDLE;
     let remaining = 0n;
     for (const counter of this.counters) remaining += counter.value as bigint;
-    return this.fuel + this.refilled - Number(remaining);
+    return this.entrySlice + this.refilled - Number(remaining);
   }
 
   /** Grants the next slice (returned to the guest as an i64) or throws. */
