@@ -49,6 +49,36 @@ function timeSync(fn, n) {
   return median(run(fn, n, ROUNDS));
 }
 
+/**
+ * Times `a` and `b` in alternating rounds, each with its own compiled loop, so both see the
+ * same machine state; returns both medians and the median of the per-round ratios b/a.
+ */
+function pair(a, b, n) {
+  const loop = () =>
+    new Function(
+      'fn',
+      'n',
+      `const t = process.hrtime.bigint();
+       for (let i = 0; i < n; i++) fn(i);
+       return Number(process.hrtime.bigint() - t) / n;`,
+    );
+  const runA = loop();
+  const runB = loop();
+  runA(a, Math.min(n, 20_000));
+  runB(b, Math.min(n, 20_000));
+  const as = [];
+  const bs = [];
+  const ratios = [];
+  for (let r = 0; r < ROUNDS * 2; r++) {
+    const x = runA(a, n);
+    const y = runB(b, n);
+    as.push(x);
+    bs.push(y);
+    ratios.push(y / x);
+  }
+  return { a: median(as), b: median(bs), ratio: median(ratios) };
+}
+
 async function timeAsync(fn, n) {
   for (let i = 0; i < Math.min(n, 2_000); i++) await fn(i);
   const per = [];
@@ -103,8 +133,26 @@ const addInput = new Uint8Array(8);
 new DataView(addInput.buffer).setUint32(0, 40, true);
 new DataView(addInput.buffer).setUint32(4, 2, true);
 
-const rawAddNs = timeSync((i) => rawAdd(i, 1), 2_000_000);
-const oursAddNs = timeSync((i) => add(i, 1), 2_000_000);
+const addPair = pair((i) => rawAdd(i, 1), (i) => add(i, 1), 2_000_000);
+// TurboFan inlines a leaf wasm function this small into the JS caller; a function that touches
+// any global (as every metered function must) is called, not inlined. This baseline shows it.
+const wabt = await (await import('wabt')).default();
+const globalAdd = new WebAssembly.Instance(
+  new WebAssembly.Module(
+    wabt
+      .parseWat(
+        'g.wat',
+        `(module (global $g (mut i32) (i32.const 0))
+          (func (export "add") (param i32 i32) (result i32)
+            global.get $g i32.const 1 i32.add global.set $g local.get 0 local.get 1 i32.add))`,
+      )
+      .toBinary({}).buffer,
+  ),
+  {},
+).exports.add;
+const calledPair = pair((i) => globalAdd(i, 1), (i) => add(i, 1), 2_000_000);
+const rawAddNs = addPair.a;
+const oursAddNs = addPair.b;
 const jcoAddNs = timeSync((i) => jco.add(i, 1), 200_000);
 let extismCalls = 0;
 const extismAddNs = await timeAsync(async () => {
@@ -113,7 +161,8 @@ const extismAddNs = await timeAsync(async () => {
   return plugin.call('add', addInput);
 }, 5_000);
 record('add: raw V8 core call', rawAddNs);
-record('add: airssys-wasm (fuel on)', oursAddNs, { vsRaw: oursAddNs / rawAddNs });
+record('add: raw V8, same add also bumping a global (called, not inlined)', calledPair.a);
+record('add: airssys-wasm (fuel on)', oursAddNs, { vsRaw: addPair.ratio, vsCalledRaw: calledPair.ratio });
 record('add: jco 1.35 transpile glue', jcoAddNs, { oursFaster: jcoAddNs / oursAddNs });
 record('add: @extism/extism 1.0.3 (in-process)', extismAddNs, { oursFaster: extismAddNs / oursAddNs });
 
@@ -142,10 +191,9 @@ for (const [name, component, bytes] of [
   ['basic (24 exports)', basic, basicBytes],
 ]) {
   const rawModule = rawCore(component, bytes);
-  const rawInstNs = timeSync(() => new WebAssembly.Instance(rawModule, {}), 5_000);
-  const oursInstNs = timeSync(() => component.instantiate({}), 5_000);
-  record(`instantiate ${name}: raw V8`, rawInstNs);
-  record(`instantiate ${name}: airssys-wasm`, oursInstNs, { vsRaw: oursInstNs / rawInstNs });
+  const p = pair(() => new WebAssembly.Instance(rawModule, {}), () => component.instantiate({}), 2_000);
+  record(`instantiate ${name}: raw V8`, p.a);
+  record(`instantiate ${name}: airssys-wasm`, p.b, { vsRaw: p.ratio });
 }
 
 // ---- fuel metering overhead on CPU-bound kernels (C, clang -O2) -------------------------------
@@ -153,20 +201,19 @@ const rawKernel = new WebAssembly.Instance(rawCore(kernel, kernelBytes), {});
 const kernelInst = kernel.instantiate({});
 kernelInst.setBudget(Number.MAX_SAFE_INTEGER, 60_000);
 for (const [label, name, args, n] of [
-  ['sieve(1e6), tight array loop', 'sieve', [1_000_000], 9],
-  ['mandel(64x64, 256), float loop', 'mandel', [64, 64, 256], 9],
-  ['fib(25), recursive calls', 'fib', [25], 9],
+  ['sieve(1e6), tight array loop', 'sieve', [1_000_000], 5],
+  ['mandel(64x64, 256), float loop', 'mandel', [64, 64, 256], 20],
+  ['fib(25), recursive calls', 'fib', [25], 20],
 ]) {
   const raw = rawKernel.exports[name];
   const ours = kernelInst.exports[name];
-  const rawNs = timeSync(() => raw(...args), n);
-  const oursNs = timeSync(() => ours(...args), n);
-  record(`${label}: raw V8 (uninstrumented)`, rawNs);
-  record(`${label}: airssys-wasm (fuel on)`, oursNs, { overhead: oursNs / rawNs - 1 });
+  const p = pair(() => raw(...args), () => ours(...args), n);
+  record(`${label}: raw V8 (uninstrumented)`, p.a);
+  record(`${label}: airssys-wasm (fuel on)`, p.b, { overhead: p.ratio - 1 });
 }
 
 // ---- cold start of `run` on a cached component (whole process) --------------------------------
-const cli = join(root, 'dist', 'cli', 'main.js');
+const cli = join(root, 'dist', 'cli', 'airssys-wasm.js');
 const runArgs = [
   cli,
   'run',

@@ -11,7 +11,7 @@ const cacheDir = tempDir('cli');
 function cli(...args: string[]) {
   const r = spawnSync(
     process.execPath,
-    [join(ROOT, 'dist', 'cli', 'main.js'), ...args, '--cache-dir', cacheDir],
+    [join(ROOT, 'dist', 'cli', 'airssys-wasm.js'), ...args, '--cache-dir', cacheDir],
     {
       encoding: 'utf8',
       timeout: 20_000,
@@ -107,7 +107,7 @@ describe('airssys-wasm validate and inspect', () => {
 
   it('prints --help for every command', () => {
     for (const command of ['run', 'validate', 'inspect', 'demo']) {
-      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), command, '--help'], {
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'airssys-wasm.js'), command, '--help'], {
         encoding: 'utf8',
       });
       expect(r.status).toBe(0);
