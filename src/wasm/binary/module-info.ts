@@ -154,6 +154,8 @@ export interface CoreModuleInfo {
   maxResults: number;
   memories: MemoryInfo[];
   hasStart: boolean;
+  /** Every import, in order: `(module, name)`. */
+  importNames: { module: string; name: string }[];
 }
 
 /** Inspects a core module without decoding function bodies. */
@@ -172,6 +174,7 @@ export function inspectCoreModule(bytes: Uint8Array): CoreModuleInfo {
     maxResults: 0,
     memories: [],
     hasStart: false,
+    importNames: [],
   };
   let declaredFunctions = 0;
   for (const s of sections) {
@@ -191,8 +194,8 @@ export function inspectCoreModule(bytes: Uint8Array): CoreModuleInfo {
         const n = r.count(3);
         info.imports.total = n;
         for (let i = 0; i < n; i++) {
-          r.name();
-          r.name();
+          const module = r.name();
+          info.importNames.push({ module, name: r.name() });
           const at = r.pos;
           const kind = r.u8();
           switch (kind) {

@@ -18,6 +18,7 @@
  */
 
 import { AirssysError } from '../../shared/errors.js';
+import { invalid, Reader } from '../binary/reader.js';
 import type {
   CanonOptionsPlan,
   ComponentPlan,
@@ -134,72 +135,6 @@ function fail(message: string, offset?: number): never {
   );
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-class Reader {
-  pos: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-
-  byte(): number {
-    if (this.pos >= this.end) fail('unexpected end of component binary', this.pos);
-    return this.bytes[this.pos++];
-  }
-
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      if (shift === 28 && b > 0x0f) fail('integer too large', this.pos - 1);
-      result |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result >>> 0;
-      shift += 7;
-    }
-  }
-
-  /** Signed LEB128 up to 33 bits (value types: negative = primitive, non-negative = type index). */
-  s33(): number {
-    let result = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      if (shift > 35) fail('integer too large', this.pos);
-      b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    if (b & 0x40) result -= 2 ** shift;
-    return result;
-  }
-
-  skipLeb(): void {
-    while (this.byte() & 0x80) {}
-  }
-
-  string(): string {
-    const length = this.u32();
-    if (this.pos + length > this.end) fail('name runs past the end of its section', this.pos);
-    try {
-      return utf8.decode(this.bytes.subarray(this.pos, (this.pos += length)));
-    } catch {
-      fail('name is not valid UTF-8', this.pos - length);
-    }
-  }
-
-  vec<T>(read: () => T): T[] {
-    const n = this.u32();
-    const out: T[] = [];
-    for (let i = 0; i < n; i++) out.push(read());
-    return out;
-  }
-}
-
 export interface DecodeOptions {
   /** Most core modules accepted inside one component (nested components included). */
   maxCoreModules?: number;
@@ -265,7 +200,7 @@ class Decoder {
   evaluate(scope: Scope, start: number, end: number): void {
     const r = new Reader(this.bytes, start, end);
     while (r.pos < end) {
-      const id = r.byte();
+      const id = r.u8();
       const size = r.u32();
       const sectionEnd = r.pos + size;
       if (sectionEnd > end) fail(`section ${id} runs past the end of the component`, r.pos);
@@ -341,15 +276,15 @@ class Decoder {
   // ---- core instances, aliases, canon --------------------------------------------------------
 
   private coreInstance(scope: Scope, r: Reader): void {
-    const tag = r.byte();
+    const tag = r.u8();
     if (tag === 0x00) {
       const moduleIdx = r.u32();
       const module = scope.coreModules[moduleIdx];
       if (module === undefined) fail(`core instance refers to unknown core module ${moduleIdx}`, r.pos);
       const args: Record<string, CoreImportArg> = {};
       r.vec(() => {
-        const name = r.string();
-        if (r.byte() !== 0x12) fail('core instantiation argument must be an instance', r.pos - 1);
+        const name = r.name();
+        if (r.u8() !== 0x12) fail('core instantiation argument must be an instance', r.pos - 1);
         const inst = this.coreInstanceAt(scope, r.u32(), r.pos);
         args[name] =
           inst.kind === 'plan'
@@ -361,8 +296,8 @@ class Decoder {
     } else if (tag === 0x01) {
       const items = new Map<string, CoreItemRef>();
       r.vec(() => {
-        const name = r.string();
-        const sort = r.byte();
+        const name = r.name();
+        const sort = r.u8();
         items.set(name, this.coreItem(scope, sort, r.u32(), r.pos));
       });
       scope.coreInstances.push({ kind: 'items', items });
@@ -399,13 +334,13 @@ class Decoder {
   }
 
   private alias(scope: Scope, r: Reader): void {
-    const sort = r.byte();
-    const coreSort = sort === 0x00 ? r.byte() : -1;
-    const target = r.byte();
+    const sort = r.u8();
+    const coreSort = sort === 0x00 ? r.u8() : -1;
+    const target = r.u8();
     if (target === 0x01) {
       if (sort !== 0x00) fail('core export alias must have a core sort', r.pos);
       const inst = this.coreInstanceAt(scope, r.u32(), r.pos);
-      const name = r.string();
+      const name = r.name();
       let ref: CoreItemRef;
       if (inst.kind === 'plan') {
         ref = { kind: 'export', instance: inst.index, name };
@@ -419,7 +354,7 @@ class Decoder {
       const idx = r.u32();
       const inst = scope.instances[idx];
       if (inst === undefined) fail(`alias refers to unknown instance ${idx}`, r.pos);
-      const name = r.string();
+      const name = r.name();
       const item = inst.get(name);
       if (item === undefined) fail(`instance ${idx} has no export "${name}"`, r.pos);
       this.push(scope, sort, item, r.pos);
@@ -515,7 +450,7 @@ class Decoder {
     };
     const encodings: StringEncoding[] = ['utf8', 'utf16', 'latin1+utf16'];
     r.vec(() => {
-      const opt = r.byte();
+      const opt = r.u8();
       if (opt <= 0x02) options.stringEncoding = encodings[opt];
       else if (opt === 0x03) {
         options.memory = this.coreItem(scope, 0x02, r.u32(), r.pos);
@@ -537,11 +472,11 @@ class Decoder {
   }
 
   private canon(scope: Scope, r: Reader): void {
-    const op = r.byte();
+    const op = r.u8();
     const at = r.pos - 1;
     switch (op) {
       case 0x00: {
-        if (r.byte() !== 0x00) fail('canon lift must lift a core function', r.pos - 1);
+        if (r.u8() !== 0x00) fail('canon lift must lift a core function', r.pos - 1);
         const core = this.coreItem(scope, 0x00, r.u32(), r.pos);
         const options = this.canonOptions(scope, r);
         const type = this.typeAt(scope, r.u32(), r.pos);
@@ -550,7 +485,7 @@ class Decoder {
         return;
       }
       case 0x01: {
-        if (r.byte() !== 0x00) fail('canon lower must lower a function', r.pos - 1);
+        if (r.u8() !== 0x00) fail('canon lower must lower a function', r.pos - 1);
         const idx = r.u32();
         const func = scope.funcs[idx];
         if (func === undefined) fail(`canon lower of unknown function ${idx}`, r.pos);
@@ -582,15 +517,15 @@ class Decoder {
   // ---- component instances, imports, exports -------------------------------------------------
 
   private instance(scope: Scope, r: Reader): void {
-    const tag = r.byte();
+    const tag = r.u8();
     if (tag === 0x00) {
       const idx = r.u32();
       const component = scope.components[idx];
       if (component === undefined) fail(`instantiation of unknown component ${idx}`, r.pos);
       const args = new Map<string, Item>();
       r.vec(() => {
-        const name = r.string();
-        const sort = r.byte();
+        const name = r.name();
+        const sort = r.u8();
         if (sort === 0x00) fail('core items cannot be passed to a component instantiation', r.pos);
         args.set(name, this.itemAt(scope, sort, r.u32(), r.pos));
       });
@@ -601,7 +536,7 @@ class Decoder {
       const items = new Map<string, Item>();
       r.vec(() => {
         const name = this.externName(r);
-        const sort = r.byte();
+        const sort = r.u8();
         if (sort === 0x00) fail('core items cannot be exported from a component instance', r.pos);
         items.set(name, this.itemAt(scope, sort, r.u32(), r.pos));
       });
@@ -613,10 +548,10 @@ class Decoder {
 
   /** `importname'` / `exportname'`: a name, optionally with a version suffix we do not need. */
   private externName(r: Reader): string {
-    const tag = r.byte();
+    const tag = r.u8();
     if (tag !== 0x00 && tag !== 0x01) fail(`unknown extern name form 0x${tag.toString(16)}`, r.pos - 1);
-    const name = r.string();
-    if (tag === 0x01) r.string();
+    const name = r.name();
+    if (tag === 0x01) r.name();
     return name;
   }
 
@@ -646,16 +581,16 @@ class Decoder {
 
   private exportDef(scope: Scope, r: Reader): void {
     const name = this.externName(r);
-    const sort = r.byte();
+    const sort = r.u8();
     if (sort === 0x00) fail(`export "${name}": core items cannot be exported from a component`, r.pos);
     const item = this.itemAt(scope, sort, r.u32(), r.pos);
-    if (r.byte() === 0x01) this.externDesc(scope, r, name);
+    if (r.u8() === 0x01) this.externDesc(scope, r, name);
     scope.exports.set(name, item);
     this.push(scope, sort, item, r.pos);
   }
 
   private externDesc(scope: Scope, r: Reader, name: string): DeclaredItem {
-    const tag = r.byte();
+    const tag = r.u8();
     const at = r.pos - 1;
     switch (tag) {
       case 0x01: {
@@ -664,7 +599,7 @@ class Decoder {
         return { sort: 'func', type: type.f };
       }
       case 0x03: {
-        const bound = r.byte();
+        const bound = r.u8();
         if (bound === 0x00) return { sort: 'type', type: this.typeAt(scope, r.u32(), r.pos) };
         if (bound === 0x01)
           return { sort: 'type', type: { t: 'resource', r: this.newResource(name, 'host') } };
@@ -719,8 +654,8 @@ class Decoder {
       }
       case 0x3f: {
         r.pos++;
-        if (r.byte() !== 0x7f) fail('resource representation must be i32', r.pos - 1);
-        if (r.byte() === 0x01) r.u32();
+        if (r.u8() !== 0x7f) fail('resource representation must be i32', r.pos - 1);
+        if (r.u8() === 0x01) r.u32();
         return { t: 'resource', r: this.newResource(`resource-${this.nextResource}`, 'guest') };
       }
       case 0x3e:
@@ -735,7 +670,7 @@ class Decoder {
     const local = newScope(parent);
     const exports = new Map<string, DeclaredItem>();
     r.vec(() => {
-      const tag = r.byte();
+      const tag = r.u8();
       switch (tag) {
         case 0x00:
           this.skipCoreType(r);
@@ -764,12 +699,12 @@ class Decoder {
   }
 
   private funcType(scope: Scope, r: Reader): FuncType {
-    const params: Param[] = r.vec(() => ({ name: r.string(), type: this.valType(scope, r) }));
-    const tag = r.byte();
+    const params: Param[] = r.vec(() => ({ name: r.name(), type: this.valType(scope, r) }));
+    const tag = r.u8();
     let result: ValType | undefined;
     if (tag === 0x00) result = this.valType(scope, r);
     else if (tag === 0x01) {
-      const named = r.vec(() => ({ name: r.string(), type: this.valType(scope, r) }));
+      const named = r.vec(() => ({ name: r.name(), type: this.valType(scope, r) }));
       if (named.length > 1) fail('functions with several named results are not supported', r.pos);
       result = named[0]?.type;
     } else fail(`unknown function result form 0x${tag.toString(16)}`, r.pos - 1);
@@ -790,7 +725,7 @@ class Decoder {
   }
 
   private optionalValType(scope: Scope, r: Reader): ValType | undefined {
-    const tag = r.byte();
+    const tag = r.u8();
     if (tag === 0x00) return undefined;
     if (tag !== 0x01) fail(`bad optional type marker 0x${tag.toString(16)}`, r.pos - 1);
     return this.valType(scope, r);
@@ -804,20 +739,20 @@ class Decoder {
 
   private defValType(scope: Scope, r: Reader): ValType {
     const at = r.pos;
-    const tag = r.byte();
+    const tag = r.u8();
     const primitive = PRIMITIVES[tag];
     if (primitive !== undefined) return { kind: primitive };
     switch (tag) {
       case 0x72: {
-        const fields: Field[] = r.vec(() => ({ name: r.string(), type: this.valType(scope, r) }));
+        const fields: Field[] = r.vec(() => ({ name: r.name(), type: this.valType(scope, r) }));
         if (fields.length === 0) fail('a record needs at least one field', at);
         return { kind: 'record', fields };
       }
       case 0x71: {
         const cases: Case[] = r.vec(() => {
-          const name = r.string();
+          const name = r.name();
           const type = this.optionalValType(scope, r);
-          if (r.byte() !== 0x00) fail('variant case refinements are not supported', r.pos - 1);
+          if (r.u8() !== 0x00) fail('variant case refinements are not supported', r.pos - 1);
           return { name, type };
         });
         if (cases.length === 0) fail('a variant needs at least one case', at);
@@ -828,12 +763,12 @@ class Decoder {
       case 0x6f:
         return { kind: 'tuple', types: r.vec(() => this.valType(scope, r)) };
       case 0x6e: {
-        const names = r.vec(() => r.string());
+        const names = r.vec(() => r.name());
         if (names.length === 0 || names.length > 32) fail('flags must have 1 to 32 names', at);
         return { kind: 'flags', names };
       }
       case 0x6d: {
-        const names = r.vec(() => r.string());
+        const names = r.vec(() => r.name());
         if (names.length === 0) fail('an enum needs at least one case', at);
         return { kind: 'enum', names };
       }
@@ -858,25 +793,25 @@ class Decoder {
 
   /** Core types (function and module types) carry nothing the engine needs: read past them. */
   private skipCoreType(r: Reader): void {
-    const tag = r.byte();
+    const tag = r.u8();
     if (tag === 0x60) {
       r.vec(() => this.skipCoreValType(r));
       r.vec(() => this.skipCoreValType(r));
     } else if (tag === 0x50) {
       r.vec(() => {
-        const decl = r.byte();
+        const decl = r.u8();
         if (decl === 0x00) {
-          r.string();
-          r.string();
+          r.name();
+          r.name();
           this.skipImportDesc(r);
         } else if (decl === 0x01) this.skipCoreType(r);
         else if (decl === 0x02) {
-          r.byte();
-          r.byte();
+          r.u8();
+          r.u8();
           r.u32();
           r.u32();
         } else if (decl === 0x03) {
-          r.string();
+          r.name();
           this.skipImportDesc(r);
         } else fail(`unknown core module type declaration 0x${decl.toString(16)}`, r.pos - 1);
       });
@@ -886,18 +821,18 @@ class Decoder {
   }
 
   private skipCoreValType(r: Reader): void {
-    const b = r.byte();
+    const b = r.u8();
     if (b === 0x63 || b === 0x64) r.s33();
   }
 
   private skipLimits(r: Reader): void {
-    const flags = r.byte();
-    r.skipLeb();
-    if (flags & 0x01) r.skipLeb();
+    const flags = r.u8();
+    r.skipLeb(10);
+    if (flags & 0x01) r.skipLeb(10);
   }
 
   private skipImportDesc(r: Reader): void {
-    const kind = r.byte();
+    const kind = r.u8();
     if (kind === 0x00) r.u32();
     else if (kind === 0x01) {
       this.skipCoreValType(r);
@@ -905,9 +840,9 @@ class Decoder {
     } else if (kind === 0x02) this.skipLimits(r);
     else if (kind === 0x03) {
       this.skipCoreValType(r);
-      r.byte();
+      r.u8();
     } else if (kind === 0x04) {
-      r.byte();
+      r.u8();
       r.u32();
     } else fail(`unknown core import kind 0x${kind.toString(16)}`, r.pos - 1);
   }

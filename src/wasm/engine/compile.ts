@@ -6,9 +6,9 @@
  */
 
 import { AirssysError } from '../../shared/errors.js';
-import { checkCoreModuleLimits, inspectCoreModule } from '../binary/module-info.js';
+import { type CoreModuleInfo, checkCoreModuleLimits, inspectCoreModule } from '../binary/module-info.js';
 import { decodeComponent } from '../component/decode.js';
-import type { ComponentPlan } from '../component/model.js';
+import type { ComponentPlan, CoreItemRef } from '../component/model.js';
 import { type ComponentCache, sha256 } from './cache.js';
 import { INSTRUMENT_VERSION, instrument } from './instrument.js';
 import type { HostPolicy } from './policy.js';
@@ -44,6 +44,37 @@ function compileModule(bytes: Uint8Array, index: number): WebAssembly.Module {
   } catch (error) {
     throw invalid(`core module ${index} does not compile: ${(error as Error).message}`, { module: index });
   }
+}
+
+/**
+ * Per core module, the exports the host only calls through their fuel wrapper (lifted
+ * functions no other module imports and no canonical option names), so the wrapper can take
+ * their name rather than be exported beside them.
+ */
+function wrapperEntries(plan: ComponentPlan, infos: readonly CoreModuleInfo[]): Set<string>[] {
+  const entries = plan.modules.map(() => new Set<string>());
+  const moduleOf = (instance: number) => plan.instances[instance].module;
+  for (const lifted of plan.exports) entries[moduleOf(lifted.core.instance)].add(lifted.core.name);
+  const keep = (ref: CoreItemRef | undefined) => {
+    if (ref?.kind === 'export') entries[moduleOf(ref.instance)].delete(ref.name);
+  };
+  for (const { options } of [...plan.exports, ...plan.lowered]) {
+    keep(options.memory);
+    keep(options.realloc);
+    keep(options.postReturn);
+  }
+  for (const step of plan.instances) {
+    for (const [namespace, arg] of Object.entries(step.args)) {
+      if (arg.kind === 'items') {
+        for (const ref of Object.values(arg.items)) keep(ref);
+      } else {
+        const from = entries[moduleOf(arg.index)];
+        for (const imported of infos[step.module].importNames)
+          if (imported.module === namespace) from.delete(imported.name);
+      }
+    }
+  }
+  return entries;
 }
 
 export function compileComponent(bytes: Uint8Array, options: CompileOptions): CompiledComponent {
@@ -82,11 +113,13 @@ export function compileComponent(bytes: Uint8Array, options: CompileOptions): Co
       cap: 'maxExports',
     });
   }
-  const instrumented = plan.modules.map(({ offset, length }) => {
-    const core = bytes.subarray(offset, offset + length);
-    checkCoreModuleLimits(inspectCoreModule(core), caps);
-    return instrument(core, { memoryMaxPages }).bytes;
-  });
+  const cores = plan.modules.map(({ offset, length }) => bytes.subarray(offset, offset + length));
+  const infos = cores.map((core) => inspectCoreModule(core));
+  for (const info of infos) checkCoreModuleLimits(info, caps);
+  const entries = wrapperEntries(plan, infos);
+  const instrumented = cores.map(
+    (core, m) => instrument(core, { memoryMaxPages, entries: entries[m] }).bytes,
+  );
   const modules = instrumented.map(compileModule);
   if (key !== undefined) cache?.store(key, { plan, modules: instrumented });
   return {

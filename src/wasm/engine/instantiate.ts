@@ -34,6 +34,12 @@ export interface Specialisations {
   lowers: LowerFactory[];
   /** Short `iface#func` names added to every instance's exports (not enumerable). */
   aliases: [string, string][];
+  /**
+   * Per lifted export, the core export name of its fuel wrapper: `airssys:fuel/<name>`, or the
+   * name itself when the wrapper replaced the function (see `wrapperEntries` in compile.ts).
+   * Resolved once, on first instantiation: building these strings per instance showed up.
+   */
+  entryKeys: (string | undefined)[];
 }
 
 export function specialise(compiled: CompiledComponent): Specialisations {
@@ -45,6 +51,7 @@ export function specialise(compiled: CompiledComponent): Specialisations {
       compileLower(lowered.type, { shape: lowered.options, name: lowered.path.join('#') }),
     ),
     aliases: shortNameAliases(compiled.plan.exports.map((e) => e.name)),
+    entryKeys: compiled.plan.exports.map(() => undefined),
   };
 }
 
@@ -172,7 +179,9 @@ export function instantiateComponent(
   for (const [index, lifted] of plan.exports.entries()) {
     bindMemory(lifted.options);
     const source = instances[lifted.core.instance];
-    const core = source.exports[FUEL_EXPORT_PREFIX + lifted.core.name] as CoreFunction | undefined;
+    // The fuel wrapper is exported beside the function, or under its name (see `wrapperEntries`).
+    const core = (source.exports[FUEL_EXPORT_PREFIX + lifted.core.name] ??
+      source.exports[lifted.core.name]) as CoreFunction | undefined;
     if (core === undefined) {
       throw new AirssysError(
         'invalid-component',
