@@ -6,16 +6,13 @@
  */
 
 import { AirssysError } from '../../shared/errors.js';
+import { camelCase } from './canon/layout.js';
 import type { FuncType, ValType } from './types.js';
 
 function bad(path: string, expected: string, value: unknown): AirssysError {
   return new AirssysError('invalid-argument', `${path}: expected ${expected}, got ${JSON.stringify(value)}`, {
     blame: 'host',
   });
-}
-
-function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** Converts one JSON value to the JS value the call path expects for `type`. */
@@ -42,7 +39,7 @@ export function fromJson(value: unknown, type: ValType, path: string): unknown {
       const source = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
       for (const field of type.fields) {
-        const key = camel(field.name);
+        const key = camelCase(field.name);
         const raw = key in source ? source[key] : source[field.name];
         out[key] = fromJson(raw, field.type, `${path}.${field.name}`);
       }

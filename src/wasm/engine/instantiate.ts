@@ -179,9 +179,12 @@ export function instantiateComponent(
   for (const [index, lifted] of plan.exports.entries()) {
     bindMemory(lifted.options);
     const source = instances[lifted.core.instance];
-    // The fuel wrapper is exported beside the function, or under its name (see `wrapperEntries`).
-    const core = (source.exports[FUEL_EXPORT_PREFIX + lifted.core.name] ??
-      source.exports[lifted.core.name]) as CoreFunction | undefined;
+    let key = code.entryKeys[index];
+    if (key === undefined) {
+      const prefixed = FUEL_EXPORT_PREFIX + lifted.core.name;
+      key = code.entryKeys[index] = prefixed in source.exports ? prefixed : lifted.core.name;
+    }
+    const core = source.exports[key] as CoreFunction | undefined;
     if (core === undefined) {
       throw new AirssysError(
         'invalid-component',
