@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/wasm/engine/engine.js';
+import type { HostImports } from '../../src/wasm/engine/link.js';
 import { fixture } from '../support/fixtures.js';
 
 describe('components from other toolchains', () => {
@@ -12,6 +13,25 @@ describe('components from other toolchains', () => {
     const outcome = instance.invoke('fib', [20]);
     expect(outcome).toMatchObject({ ok: true, value: 6765 });
     expect(outcome.fuel).toBeGreaterThan(0);
+  });
+
+  it('runs a C component built with wasi-libc and the WASI adapter (4 core modules, resources)', async () => {
+    const cWasi = await new Engine().load(fixture('c-wasi'));
+    expect(cWasi.plan.modules.length).toBeGreaterThanOrEqual(4);
+    // Grant every WASI function the component imports as a stub that records calls: libc links
+    // them in, but greet/sum never do I/O, so none may be called.
+    const called: string[] = [];
+    const imports: HostImports = {};
+    for (const imp of cWasi.plan.imports) {
+      if (imp.kind !== 'instance') continue;
+      imports[imp.name] = Object.fromEntries(
+        Object.keys(imp.funcs).map((f) => [f, () => called.push(`${imp.name}#${f}`)]),
+      );
+    }
+    const instance = cWasi.instantiate(imports);
+    expect(instance.exports.greet('wasm')).toBe('hello, wasm! (4 bytes)');
+    expect(instance.exports.sum([1, 2, 3, 4_000_000_000])).toBe(4_000_000_006n);
+    expect(called).toEqual([]);
   });
 
   it('runs a JavaScript component built with componentize-js under a policy that allows its memory', async () => {
