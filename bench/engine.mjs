@@ -133,7 +133,11 @@ const addInput = new Uint8Array(8);
 new DataView(addInput.buffer).setUint32(0, 40, true);
 new DataView(addInput.buffer).setUint32(4, 2, true);
 
-const addPair = pair((i) => rawAdd(i, 1), (i) => add(i, 1), 2_000_000);
+const addPair = pair(
+  (i) => rawAdd(i, 1),
+  (i) => add(i, 1),
+  2_000_000,
+);
 // TurboFan inlines a leaf wasm function this small into the JS caller; a function that touches
 // any global (as every metered function must) is called, not inlined. This baseline shows it.
 const wabt = await (await import('wabt')).default();
@@ -150,7 +154,11 @@ const globalAdd = new WebAssembly.Instance(
   ),
   {},
 ).exports.add;
-const calledPair = pair((i) => globalAdd(i, 1), (i) => add(i, 1), 2_000_000);
+const calledPair = pair(
+  (i) => globalAdd(i, 1),
+  (i) => add(i, 1),
+  2_000_000,
+);
 const rawAddNs = addPair.a;
 const oursAddNs = addPair.b;
 const jcoAddNs = timeSync((i) => jco.add(i, 1), 200_000);
@@ -191,7 +199,11 @@ for (const [name, component, bytes] of [
   ['basic (24 exports)', basic, basicBytes],
 ]) {
   const rawModule = rawCore(component, bytes);
-  const p = pair(() => new WebAssembly.Instance(rawModule, {}), () => component.instantiate({}), 2_000);
+  const p = pair(
+    () => new WebAssembly.Instance(rawModule, {}),
+    () => component.instantiate({}),
+    2_000,
+  );
   record(`instantiate ${name}: raw V8`, p.a);
   record(`instantiate ${name}: airssys-wasm`, p.b, { vsRaw: p.ratio });
 }
@@ -207,7 +219,11 @@ for (const [label, name, args, n] of [
 ]) {
   const raw = rawKernel.exports[name];
   const ours = kernelInst.exports[name];
-  const p = pair(() => raw(...args), () => ours(...args), n);
+  const p = pair(
+    () => raw(...args),
+    () => ours(...args),
+    n,
+  );
   record(`${label}: raw V8 (uninstrumented)`, p.a);
   record(`${label}: airssys-wasm (fuel on)`, p.b, { overhead: p.ratio - 1 });
 }

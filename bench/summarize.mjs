@@ -9,10 +9,17 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(1)} ns`);
+const fmt = (ns) =>
+  ns >= 1e6
+    ? `${(ns / 1e6).toFixed(2)} ms`
+    : ns >= 1e3
+      ? `${(ns / 1e3).toFixed(2)} µs`
+      : `${ns.toFixed(1)} ns`;
 
 const m = runs[0].machine;
-console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. ${runs.length} runs × ${m.rounds} rounds; medians.\n`);
+console.log(
+  `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. ${runs.length} runs × ${m.rounds} rounds; medians.\n`,
+);
 console.log('| figure | median | ratio (median of runs) |');
 console.log('|---|---:|---|');
 for (const [i, first] of runs[0].results.entries()) {

@@ -12,5 +12,7 @@ await build({
   target: 'node20',
   logLevel: 'warning',
   // Bundled CommonJS dependencies (commander) still call require().
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
 });

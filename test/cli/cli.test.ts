@@ -107,9 +107,13 @@ describe('airssys-wasm validate and inspect', () => {
 
   it('prints --help for every command', () => {
     for (const command of ['run', 'validate', 'inspect', 'demo']) {
-      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'airssys-wasm.js'), command, '--help'], {
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, 'dist', 'cli', 'airssys-wasm.js'), command, '--help'],
+        {
+          encoding: 'utf8',
+        },
+      );
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/Usage: airssys-wasm/);
     }

@@ -126,13 +126,8 @@ function newScope(parent: Scope | undefined, args?: Map<string, Item>): Scope {
 }
 
 function fail(message: string, offset?: number): never {
-  throw new AirssysError(
-    'invalid-component',
-    offset === undefined ? message : `${message} (at byte ${offset})`,
-    {
-      blame: 'guest',
-    },
-  );
+  if (offset !== undefined) throw invalid(message, offset);
+  throw new AirssysError('invalid-component', message, { blame: 'guest' });
 }
 
 export interface DecodeOptions {
