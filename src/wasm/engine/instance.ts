@@ -57,7 +57,6 @@ export class ComponentInstance {
   /** Calls an export and returns its value; throws the categorised `AirssysError` on failure. */
   call(name: string, args: readonly unknown[] = []): unknown {
     const fn = this.resolve(name);
-    this.runtime.current = name;
     return fn(...args);
   }
 
@@ -65,7 +64,6 @@ export class ComponentInstance {
   invoke(name: string, args: readonly unknown[] = []): InvocationOutcome {
     const fn = this.resolve(name);
     const runtime = this.runtime;
-    runtime.current = name;
     runtime.beginMetered();
     const started = performance.now();
     try {

@@ -169,7 +169,7 @@ export function instantiateComponent(
           },
         );
       }
-      throw runtime.fail(error);
+      throw runtime.fail(error, '(start function)');
     }
   }
 

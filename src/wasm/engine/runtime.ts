@@ -25,6 +25,14 @@ export const FUEL_SLICE = 2_000_000;
 /** Most fuel moved at once from one module's counter to another's when the reserve is empty. */
 const TRANSFER_SLICE = 10_000n;
 
+/**
+ * Thrown through the guest when the meter stops a call; `fail` turns it into the error, named
+ * after the export the generated call path reports (the meter itself does not know it).
+ */
+class MeterStop {
+  constructor(readonly code: 'out-of-fuel' | 'timeout') {}
+}
+
 const IDLE = 0;
 const BUSY = 1;
 const POISONED = 2;
@@ -49,8 +57,6 @@ export class InstanceRuntime implements CanonInstance {
 
   /** The error that poisoned the instance, if one did. */
   poison: AirssysError | undefined = undefined;
-  /** Name of the export being called, for error messages (set by `invoke`, else 'export'). */
-  current = 'export';
 
   private budget: number;
   private readonly component: string;
@@ -134,11 +140,7 @@ export class InstanceRuntime implements CanonInstance {
       }
     }
     if (performance.now() - this.startedAt > this.timeoutMs) {
-      throw new AirssysError(
-        'timeout',
-        `${this.component}: export "${this.current}" ran past its ${this.timeoutMs} ms budget; raise [resources] timeout-ms or do less work per call`,
-        { blame: 'guest', details: { timeoutMs: this.timeoutMs } },
-      );
+      throw new MeterStop('timeout');
     }
     if (this.reserve > 0) {
       const grant = Math.min(this.reserve, FUEL_SLICE);
@@ -157,11 +159,22 @@ export class InstanceRuntime implements CanonInstance {
         return moved;
       }
     }
-    throw new AirssysError(
-      'out-of-fuel',
-      `${this.component}: export "${this.current}" used its whole fuel budget (${this.budget}); raise [resources] fuel or do less work per call`,
-      { blame: 'guest', details: { budget: this.budget } },
-    );
+    throw new MeterStop('out-of-fuel');
+  }
+
+  private meterError(code: MeterStop['code'], exportName: string): AirssysError {
+    const where = `${this.component}: export "${exportName}"`;
+    return code === 'timeout'
+      ? new AirssysError(
+          'timeout',
+          `${where} ran past its ${this.timeoutMs} ms budget; raise [resources] timeout-ms or do less work per call`,
+          { blame: 'guest', details: { timeoutMs: this.timeoutMs } },
+        )
+      : new AirssysError(
+          'out-of-fuel',
+          `${where} used its whole fuel budget (${this.budget}); raise [resources] fuel or do less work per call`,
+          { blame: 'guest', details: { budget: this.budget } },
+        );
   }
 
   cannotEnter(): never {
@@ -179,12 +192,11 @@ export class InstanceRuntime implements CanonInstance {
     );
   }
 
-  fail(error: unknown): Error {
-    const classified = classifyTrap(error, {
-      component: this.component,
-      export: this.current,
-      growFailed: this.growFailed,
-    });
+  fail(error: unknown, exportName: string): Error {
+    const classified =
+      error instanceof MeterStop
+        ? this.meterError(error.code, exportName)
+        : classifyTrap(error, { component: this.component, export: exportName, growFailed: this.growFailed });
     this.state = POISONED;
     this.poison = classified;
     return classified;

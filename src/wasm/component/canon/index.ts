@@ -73,7 +73,7 @@ export interface CanonInstance {
   /** Called by generated code when state !== 0 at entry: throws the right error. */
   cannotEnter(): never;
   /** Called with anything thrown while the guest ran; returns the error to throw and poisons the instance when it must. */
-  fail(error: unknown): Error;
+  fail(error: unknown, exportName: string): Error;
   handles: HandleTables;
 }
 
@@ -255,7 +255,7 @@ export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
       ${g.body.join('\n      ')}
     } catch (e) {
       if (!entered && isArgError(e)) { ${borrows ? 'hs.releaseLent(); ' : ''}inst.state = 0; throw e; }
-      throw inst.fail(e);
+      throw inst.fail(e, FN);
     }
   };`;
   const source = build(g, needMemory, 'core, inst, realloc, postReturn', inner);
