@@ -23,12 +23,7 @@ const MAX_REASON = 1024;
  */
 export function auditStep(log: AuditLog, clock: () => number = Date.now): Middleware {
   return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      const code = isAirssysError(error) ? error.code : 'internal';
-      const decision: Decision = !ctx.granted || code === 'capability-denied' ? 'deny' : 'allow';
-      const message = error instanceof Error ? error.message : String(error);
+    const record = (decision: Decision, reason: string, code?: string) =>
       log.record({
         time: clock(),
         component: ctx.component,
@@ -36,20 +31,21 @@ export function auditStep(log: AuditLog, clock: () => number = Date.now): Middle
         operation: ctx.op.kind,
         subject: ctx.subject,
         decision,
-        reason: `${code}: ${message}`.slice(0, MAX_REASON),
+        reason,
         code,
       });
+    try {
+      await next();
+    } catch (error) {
+      const code = isAirssysError(error) ? error.code : 'internal';
+      const message = error instanceof Error ? error.message : String(error);
+      record(
+        !ctx.granted || code === 'capability-denied' ? 'deny' : 'allow',
+        `${code}: ${message}`.slice(0, MAX_REASON),
+        code,
+      );
       throw error;
     }
-    if (BULK_OPERATIONS.has(ctx.op.kind)) return;
-    log.record({
-      time: clock(),
-      component: ctx.component,
-      version: ctx.version,
-      operation: ctx.op.kind,
-      subject: ctx.subject,
-      decision: 'allow',
-      reason: ctx.note ?? 'granted',
-    });
+    if (!BULK_OPERATIONS.has(ctx.op.kind)) record('allow', ctx.note ?? 'granted');
   };
 }

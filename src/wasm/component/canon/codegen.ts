@@ -70,6 +70,16 @@ interface JsCases {
   expected: string;
 }
 
+/** Per integer kind: the expression that wraps a number into range (equal iff in range), and what is expected. */
+const INT_CHECKS: Record<'u8' | 's8' | 'u16' | 's16' | 'u32' | 's32', [(x: string) => string, string]> = {
+  u8: [(x) => `(${x} & 0xff)`, 'a u8 (integer 0..255)'],
+  s8: [(x) => `((${x} << 24) >> 24)`, 'an s8 (integer -128..127)'],
+  u16: [(x) => `(${x} & 0xffff)`, 'a u16 (integer 0..65535)'],
+  s16: [(x) => `((${x} << 16) >> 16)`, 'an s16 (integer -32768..32767)'],
+  u32: [(x) => `(${x} >>> 0)`, 'a u32 (integer 0..4294967295)'],
+  s32: [(x) => `(${x} | 0)`, 'an s32 (integer -2147483648..2147483647)'],
+};
+
 export class Gen {
   private n = 0;
   readonly body: string[] = [];
@@ -124,35 +134,15 @@ export class Gen {
         this.emit(`if (typeof ${src} !== 'boolean') ${bad('a boolean')}`);
         return { expr: `(${src} ? 1 : 0)`, type: 'i32' };
       case 'u8':
-        this.emit(
-          `if (typeof ${src} !== 'number' || (${src} & 0xff) !== ${src}) ${bad('a u8 (integer 0..255)')}`,
-        );
-        return { expr: src, type: 'i32' };
       case 's8':
-        this.emit(
-          `if (typeof ${src} !== 'number' || ((${src} << 24) >> 24) !== ${src}) ${bad('an s8 (integer -128..127)')}`,
-        );
-        return { expr: src, type: 'i32' };
       case 'u16':
-        this.emit(
-          `if (typeof ${src} !== 'number' || (${src} & 0xffff) !== ${src}) ${bad('a u16 (integer 0..65535)')}`,
-        );
-        return { expr: src, type: 'i32' };
       case 's16':
-        this.emit(
-          `if (typeof ${src} !== 'number' || ((${src} << 16) >> 16) !== ${src}) ${bad('an s16 (integer -32768..32767)')}`,
-        );
-        return { expr: src, type: 'i32' };
       case 'u32':
-        this.emit(
-          `if (typeof ${src} !== 'number' || (${src} >>> 0) !== ${src}) ${bad('a u32 (integer 0..4294967295)')}`,
-        );
+      case 's32': {
+        const [wrap, expected] = INT_CHECKS[t.kind];
+        this.emit(`if (typeof ${src} !== 'number' || ${wrap(src)} !== ${src}) ${bad(expected)}`);
         return { expr: src, type: 'i32' };
-      case 's32':
-        this.emit(
-          `if (typeof ${src} !== 'number' || (${src} | 0) !== ${src}) ${bad('an s32 (integer -2147483648..2147483647)')}`,
-        );
-        return { expr: src, type: 'i32' };
+      }
       case 's64':
       case 'u64': {
         const x = this.v('b');

@@ -178,16 +178,27 @@ export function setCanonDebug(on: boolean): void {
   debug = on;
 }
 
-/** Source-generated once per (type, options); returns a factory the engine calls per instance. */
-export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
-  const { shape, fuelParam, name } = options;
-  const g = new Gen(name, shape.stringEncoding);
+/** The flattened shape of a function type that both directions specialise on. */
+function signature(type: FuncType) {
   const paramTypes = type.params.map((p) => p.type);
   const flatParams = flattenTypes(paramTypes);
   const result = type.result;
   const flatResults = result === undefined ? [] : flattenType(result);
-  const paramsInMemory = flatParams.length > MAX_FLAT_PARAMS;
-  const resultInMemory = flatResults.length > MAX_FLAT_RESULTS;
+  return {
+    paramTypes,
+    flatParams,
+    result,
+    flatResults,
+    paramsInMemory: flatParams.length > MAX_FLAT_PARAMS,
+    resultInMemory: flatResults.length > MAX_FLAT_RESULTS,
+  };
+}
+
+/** Source-generated once per (type, options); returns a factory the engine calls per instance. */
+export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
+  const { shape, fuelParam, name } = options;
+  const g = new Gen(name, shape.stringEncoding);
+  const { paramTypes, result, flatResults, paramsInMemory, resultInMemory } = signature(type);
   const needRealloc = paramTypes.some(usesMemory) || paramsInMemory;
   const needMemory = needRealloc || resultInMemory || (result !== undefined && usesMemory(result));
   checkShape(name, 'lift', shape, needMemory, needRealloc);
@@ -267,12 +278,7 @@ export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
 export function compileLower(type: FuncType, options: LowerOptions): LowerFactory {
   const { shape, name } = options;
   const g = new Gen(name, shape.stringEncoding);
-  const paramTypes = type.params.map((p) => p.type);
-  const flatParams = flattenTypes(paramTypes);
-  const result = type.result;
-  const flatResults = result === undefined ? [] : flattenType(result);
-  const paramsInMemory = flatParams.length > MAX_FLAT_PARAMS;
-  const resultInMemory = flatResults.length > MAX_FLAT_RESULTS;
+  const { paramTypes, flatParams, result, paramsInMemory, resultInMemory } = signature(type);
   const needRealloc = result !== undefined && usesMemory(result);
   const needMemory = needRealloc || paramsInMemory || resultInMemory || paramTypes.some(usesMemory);
   checkShape(name, 'lower', shape, needMemory, needRealloc);
