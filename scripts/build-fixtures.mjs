@@ -147,6 +147,57 @@ function watComponent(name, world) {
   };
 }
 
+// Components written in C with the kit in kit/c/ (airssys.h + airssys.c) for the host's own world
+// airssys:core/component@1.0.0. The kit and the WIT are inputs of every such fixture, so editing
+// either rebuilds them. Memory stays small: 64 KiB initially (grown on demand up to the
+// manifest's limit) with a 16 KiB stack placed first, so an overflow traps.
+const KIT = join(ROOT, 'kit', 'c');
+const CORE_WIT = join(ROOT, 'wit', 'core', 'core.wit');
+const KIT_INPUTS = [join(KIT, 'airssys.h'), join(KIT, 'airssys.c'), CORE_WIT];
+
+function cComponent(name) {
+  return {
+    name,
+    kind: 'component',
+    fingerprint: async () => [
+      clang(),
+      ...(await JCO_TRANSPILE()),
+      ...(await Promise.all(
+        KIT_INPUTS.map(async (f) => `input ${relative(ROOT, f)} ${sha256(await readFile(f))}`),
+      )),
+    ],
+    async build(dir) {
+      clang();
+      const tmp = await tmpDir();
+      try {
+        const out = join(tmp, 'core.wasm');
+        runClang([
+          '--target=wasm32',
+          '-nostdlib',
+          '-ffreestanding',
+          '-O2',
+          '-mbulk-memory',
+          '-Wall',
+          '-Werror',
+          '-I',
+          KIT,
+          '-Wl,--no-entry',
+          '-Wl,--stack-first',
+          '-Wl,-z,stack-size=16384',
+          '-Wl,--initial-memory=65536',
+          '-o',
+          out,
+          join(dir, 'component.c'),
+          join(KIT, 'airssys.c'),
+        ]);
+        return { 'component.wasm': await coreToComponent(await readFile(out), CORE_WIT, 'component') };
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 const FIXTURES = [
   watComponent('basic', 'basic'),
   watComponent('greeter', 'greeter'),
@@ -240,6 +291,13 @@ const FIXTURES = [
       }
     },
   },
+  cComponent('counter'),
+  cComponent('stage'),
+  cComponent('echo'),
+  cComponent('requester'),
+  cComponent('subscriber'),
+  cComponent('flooder'),
+  cComponent('runaway'),
   {
     name: 'extism-add',
     kind: 'core',

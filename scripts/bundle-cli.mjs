@@ -11,6 +11,8 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
+  // Native addon: loaded from node_modules at run time, not bundled.
+  external: ['better-sqlite3'],
   // Bundled CommonJS dependencies (commander) still call require().
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -8,5 +8,6 @@
  * console.log(instance.exports.add(1, 2));
  */
 
+export * from './host/index.js';
 export { AirssysError, type Blame, ERROR_CODES, type ErrorCode, isAirssysError } from './shared/errors.js';
 export * from './wasm/index.js';

@@ -8,6 +8,17 @@
 export type { AuditLog, AuditQuery, AuditRecord, Decision } from './audit/audit-log.js';
 export { MemoryAuditLog } from './audit/memory-audit-log.js';
 export { SqliteAuditLog, type SqliteAuditLogOptions } from './audit/sqlite-audit-log.js';
+export { MemoryKeyValueStore } from './kv/memory-store.js';
+export { SqliteKeyValueStore, type SqliteKeyValueStoreOptions } from './kv/sqlite-store.js';
+export {
+  DEFAULT_NAMESPACE_LIMITS,
+  type KeyValueStore,
+  type KvNamespace,
+  type ListOptions,
+  type ListPage,
+  type NamespaceLimits,
+  type Usage,
+} from './kv/store.js';
 export { MemoryFileSystem } from './memory/memory-file-system.js';
 export {
   type MemoryHttpHandler,

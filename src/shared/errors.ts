@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'capability-denied',
   'mailbox-full',
   'storage-error',
+  'quota-exceeded',
   'messaging-error',
   'signature-invalid',
   'internal',

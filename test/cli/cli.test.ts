@@ -119,3 +119,14 @@ describe('airssys-wasm validate and inspect', () => {
     }
   });
 });
+
+describe('airssys-wasm demo', () => {
+  it('runs the examples through the engine and as actors, every step as expected', () => {
+    const r = cli('demo', '--fixtures', join(ROOT, 'fixtures', 'build'), '--json');
+    expect(r.status).toBe(0);
+    const doc = r.json();
+    expect(doc.ok).toBe(true);
+    const actors = doc.rows.filter((row: { fuel: number; component: string }) => row.component === 'counter');
+    expect(actors.map((row: { outcome: string }) => row.outcome)).toEqual(['3', 'trap', '3']);
+  });
+});

@@ -14,6 +14,7 @@ import { toJsonValue } from '../../wasm/component/json-values.js';
 import type { Engine } from '../../wasm/engine/engine.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
 import { EXIT_FAILED, EXIT_OK, printJson } from '../output.js';
+import { actorRows } from './demo-actors.js';
 
 interface DemoCall {
   component: string;
@@ -61,13 +62,14 @@ export function registerDemo(program: Command): void {
   withEngineOptions(
     program
       .command('demo')
-      .description('run the example components through the engine, hostile ones included')
+      .description('run the example components through the engine and as actors, hostile ones included')
       .option('--fixtures <dir>', 'folder holding the built example components', 'fixtures/build')
       .option('--json', 'print one JSON document'),
   ).action(async (flags: EngineFlags & { fixtures: string; json?: boolean }) => {
     const engine = engineFrom(flags);
     const rows = await runCalls(engine, resolve(flags.fixtures));
     rows.push(await ungrantedImport(engine, resolve(flags.fixtures)));
+    rows.push(...(await actorRows(engine, resolve(flags.fixtures))));
     const ok = rows.every((r) => r.asExpected);
     if (flags.json) printJson({ ok, rows });
     else printTable(rows);
@@ -135,10 +137,10 @@ function printTable(rows: Row[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-  const contained = rows.filter((r) => !r.outcome.startsWith('ok')).length;
+  const failed = rows.filter((r) => !r.asExpected).length;
   out.push(
     '',
-    `${rows.length} calls, ${contained} hostile ones contained; this host process is still running (pid ${process.pid}).`,
+    `${rows.length} steps, ${failed === 0 ? 'all as expected' : `${failed} NOT as expected`}; failures were contained and this host process is still running (pid ${process.pid}).`,
   );
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -38,6 +38,8 @@ function denied(component: string, what: string): AirssysError {
 export function linkImports(plan: ComponentPlan, imports: HostImports, component: string): HostFunction[] {
   for (const declared of plan.imports) {
     if (declared.kind === 'type') continue;
+    // An interface of types only (like `airssys:core/types`) carries no authority: nothing to grant.
+    if (declared.kind === 'instance' && Object.keys(declared.funcs).length === 0) continue;
     const provided = lookup(imports, declared.name);
     if (declared.kind === 'func') {
       if (typeof provided !== 'function') throw denied(component, `function "${declared.name}"`);

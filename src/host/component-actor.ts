@@ -1,0 +1,140 @@
+/**
+ * One component instance as an `rt` actor. The behaviour is created afresh on every (re)start
+ * by its supervisor, so a restart means a new instance with fresh linear memory: whatever the
+ * component keeps in storage survives, whatever it kept in memory does not.
+ *
+ * Budgets (fuel, timeout) are the instance's own per call, so every lifecycle call and every
+ * message is bounded by the manifest. A trap, out-of-fuel or timeout fails the actor (after the
+ * requester, if any, got the error as its reply) and the supervisor restarts it; an `err` the
+ * component returns is an answer, not a failure.
+ */
+
+import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
+import { AirssysError, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
+import type { Component } from '../wasm/engine/engine.js';
+import type { ComponentInstance } from '../wasm/engine/instance.js';
+import type { Envelope } from './envelope.js';
+import { type ActorIdentity, HOST_SERVICES, hostServices, type ServiceBackend } from './host-services.js';
+
+export const LIFECYCLE = 'airssys:core/component-lifecycle@1.0.0';
+const EMPTY = new Uint8Array(0);
+
+type GuestFn = (...args: unknown[]) => unknown;
+type GuestResult<T> = { tag: 'ok'; val?: T } | { tag: 'err'; val: { code: string; message: string } };
+type Response =
+  | { tag: 'none' }
+  | { tag: 'reply'; val: { codec: number; payload: Uint8Array } }
+  | { tag: 'deferred' };
+
+/** What the actor needs from its node besides the host services. */
+export interface ActorHost extends ServiceBackend {
+  /** Called before each message is handled: the message left the mailbox. */
+  dequeued(key: number): void;
+  /** Answers a request (`error` set: the request failed). */
+  answer(
+    from: ActorIdentity,
+    request: Envelope,
+    codec: number,
+    payload: Uint8Array,
+    error?: AirssysError,
+  ): void;
+  /** Remembers a request the component deferred, so its later `reply` finds the requester. */
+  defer(from: ActorIdentity, request: Envelope): void;
+  /** Per-actor counters, kept across restarts. */
+  stats(key: number): ActorStats;
+}
+
+export interface ActorStats {
+  handled: number;
+  /** Errors the component returned. */
+  errors: number;
+  /** Traps, out-of-fuel, timeouts: each one restarted the instance. */
+  crashes: number;
+  lastError: { code: string; message: string; at: number } | undefined;
+}
+
+interface Lifecycle {
+  instance: ComponentInstance;
+  handleMessage: GuestFn;
+}
+
+function guestError(component: string, val: { code: string; message: string }): AirssysError {
+  const known = (ERROR_CODES as readonly string[]).includes(val.code);
+  return new AirssysError(known ? (val.code as ErrorCode) : 'internal', `${component}: ${val.message}`, {
+    blame: 'guest',
+    details: known ? undefined : { guestCode: val.code },
+  });
+}
+
+export function componentActor(
+  host: ActorHost,
+  component: Component,
+  identity: ActorIdentity,
+): () => ActorBehavior<Envelope, Lifecycle> {
+  const imports = { [HOST_SERVICES]: hostServices(host, identity) };
+  const name = identity.address;
+  const config = Object.entries(component.manifest.config);
+  const stats = host.stats(identity.key);
+
+  return () => ({
+    init(): Lifecycle {
+      const instance = component.instantiate(imports);
+      return { instance, handleMessage: instance.resolve(`${LIFECYCLE}#handle-message`) };
+    },
+
+    preStart(ctx: ActorContext<Envelope, Lifecycle>): void {
+      const init = ctx.state.instance.resolve(`${LIFECYCLE}#init`);
+      const result = init(config) as GuestResult<never>;
+      if (result.tag === 'err') throw guestError(name, result.val);
+    },
+
+    handle(message: Envelope, ctx: ActorContext<Envelope, Lifecycle>): void {
+      host.dequeued(identity.key);
+      if (message.probe === 'health') {
+        // Asked in turn with the messages, so a busy instance answers when it gets to it.
+        const status = ctx.state.instance.resolve(`${LIFECYCLE}#health`)() as string;
+        host.answer(identity, message, 0x55, new TextEncoder().encode(status));
+        return;
+      }
+      let result: GuestResult<Response>;
+      identity.current = message;
+      try {
+        result = ctx.state.handleMessage(message) as GuestResult<Response>;
+      } catch (error) {
+        identity.current = undefined;
+        stats.crashes++;
+        const failure =
+          error instanceof AirssysError
+            ? error
+            : new AirssysError('internal', `${name}: ${String(error)}`, { cause: error });
+        stats.lastError = { code: failure.code, message: failure.message, at: Date.now() };
+        if (message.kind === 'request') host.answer(identity, message, 0, EMPTY, failure);
+        throw failure; // the supervisor restarts the instance
+      }
+      identity.current = undefined;
+      stats.handled++;
+      if (result.tag === 'err') {
+        stats.errors++;
+        stats.lastError = { ...result.val, at: Date.now() };
+        if (message.kind === 'request')
+          host.answer(identity, message, 0, EMPTY, guestError(name, result.val));
+        return;
+      }
+      if (message.kind !== 'request') return;
+      const response = result.val as Response;
+      if (response.tag === 'reply') host.answer(identity, message, response.val.codec, response.val.payload);
+      else if (response.tag === 'deferred') host.defer(identity, message);
+      else host.answer(identity, message, 0x55, EMPTY);
+    },
+
+    postStop(ctx: ActorContext<Envelope, Lifecycle>, reason: ExitReason): void {
+      // `shutdown` is for a stop the component can prepare for, not for an instance that failed.
+      if (reason.kind !== 'shutdown' || ctx.state === undefined || ctx.state.instance.trapped) return;
+      try {
+        ctx.state.instance.resolve(`${LIFECYCLE}#shutdown`)();
+      } catch (error) {
+        host.log(identity, 'warn', `shutdown failed: ${(error as Error).message}`);
+      }
+    },
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * A message as the host carries it. Its public fields are exactly the WIT `message` record, so
+ * delivering it to a component lifts the object as it is, with no copy into another shape; the
+ * host-only fields (`replyTo`, `error`) are invisible to the component.
+ */
+
+import { AirssysError, type ErrorCode, isAirssysError } from '../shared/errors.js';
+
+export type MessageKind = 'send' | 'request' | 'reply' | 'publish';
+
+/** Where the reply to a request goes: a node (thread) and the requester's key on it (0 = host API). */
+export interface ReplyRoute {
+  readonly node: number;
+  readonly key: number;
+}
+
+export interface Envelope {
+  readonly kind: MessageKind;
+  /** Address of the sender, stamped by the host (`host` for the embedding application). */
+  readonly sender: string;
+  readonly target: string;
+  readonly topic: string | undefined;
+  readonly correlationId: bigint | undefined;
+  readonly codec: number;
+  readonly payload: Uint8Array;
+  /** Requests only: where the reply goes. */
+  readonly replyTo?: ReplyRoute | undefined;
+  /**
+   * Requests only: the addresses waiting on this request's causal chain (the requester, the one
+   * that asked the requester, …), to refuse a request that would wait on itself.
+   */
+  readonly chain?: readonly string[] | undefined;
+  /** Host probes only: the lifecycle export to call instead of `handle-message`. */
+  readonly probe?: 'health' | undefined;
+  /** Replies only: set when the request failed; `payload` then holds the same as JSON. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string } | undefined;
+}
+
+/** The address the embedding application sends from. */
+export const HOST_ADDRESS = 'host';
+
+/**
+ * Codec of error replies: JSON `{"code":…,"message":…}`. A private-use multicodec code, so a
+ * component tells an error reply from a JSON answer by the codec alone.
+ */
+export const ERROR_CODEC = 0x300002;
+
+/** Default cap on a payload's size (bytes), checked when a message is sent. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+const utf8 = new TextEncoder();
+
+/** The reply that reports `error` to a requester. */
+export function errorReply(request: Envelope, sender: string, error: AirssysError): Envelope {
+  const body = { code: error.code, message: error.message };
+  return {
+    kind: 'reply',
+    sender,
+    target: request.sender,
+    topic: undefined,
+    correlationId: request.correlationId,
+    codec: ERROR_CODEC,
+    payload: utf8.encode(JSON.stringify(body)),
+    error: body,
+  };
+}
+
+/** Anything thrown, as the `AirssysError` a message's sender is told about. */
+export function asMessagingError(error: unknown): AirssysError {
+  return isAirssysError(error)
+    ? error
+    : new AirssysError('internal', `host failure while delivering a message: ${String(error)}`, {
+        cause: error,
+      });
+}
+
+export function tooLarge(size: number, max: number, target: string): AirssysError {
+  return new AirssysError(
+    'messaging-error',
+    `message to ${target} is ${size} bytes, over the ${max}-byte cap; send a smaller payload or raise the host's maxMessageBytes`,
+    { blame: 'guest', details: { reason: 'message-too-large', size, max } },
+  );
+}

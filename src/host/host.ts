@@ -1,0 +1,517 @@
+/**
+ * The component host: starts components as supervised actors on a pool of scheduler threads and
+ * is the embedding application's way to talk to them (`send`, `request`, `publish`,
+ * `subscribe`). The main thread keeps the control plane: placement, the address directory, the
+ * watchdog; the scheduler threads run the components.
+ *
+ * @example
+ * const engine = new Engine();
+ * const host = await ComponentHost.create({ threads: 2, dataDir: './data' });
+ * await host.start(await engine.load('components/counter'));
+ * const reply = await host.request('counter', 'inc'); // { codec: 0x55, payload, value }
+ * await host.close();
+ */
+
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MemoryKeyValueStore } from '../osl/kv/memory-store.js';
+import { SqliteKeyValueStore } from '../osl/kv/sqlite-store.js';
+import type { KeyValueStore } from '../osl/kv/store.js';
+import { AirssysError, type ErrorCode } from '../shared/errors.js';
+import type { Component } from '../wasm/engine/engine.js';
+import { type BorshSchema, type CodecName, codecCode, decodePayload, encodePayload } from './codec.js';
+import type { ActorStats } from './component-actor.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from './envelope.js';
+import { type AddressEntry, HostNode, type LogEntry, type Member, type NodeMessage } from './node.js';
+import type { ControlReply, ControlRequest, WorkerData, WorkerEvent } from './protocol.js';
+
+export interface ComponentHostOptions {
+  /** Scheduler threads; 0 runs components in the caller's thread. Default: one per core. */
+  threads?: number;
+  /** Folder for the host's data (the key-value store `kv.db`). Without it, storage is in memory. */
+  dataDir?: string;
+  /** Largest payload a message may carry, in bytes (default 1 MiB). */
+  maxMessageBytes?: number;
+  /** Component instances one thread may run (default 16,384). */
+  maxInstancesPerThread?: number;
+  /**
+   * A scheduler thread whose heartbeat stops for this long is terminated and its components
+   * restarted on a fresh thread (default 5000 ms; a component's own `timeout-ms` normally stops
+   * a runaway long before).
+   */
+  stallMs?: number;
+  /** Receives the components' `log` calls and the host's own warnings. */
+  log?: (entry: LogEntry) => void;
+  /** Called when a component's supervisor gave up on it (restart intensity exceeded). */
+  onFailed?: (address: string, reason: string) => void;
+}
+
+export interface StartOptions {
+  /** Address (default: the manifest's component name). */
+  address?: string;
+  /** Instances behind the address (default 1); spread over the scheduler threads. */
+  instances?: number;
+}
+
+export interface SendOptions {
+  /** Codec to encode the value with (default `raw`: a Uint8Array or string). */
+  codec?: CodecName;
+  /** Schema for `borsh`. */
+  schema?: BorshSchema;
+}
+
+export interface RequestOptions extends SendOptions {
+  /** Milliseconds before the request fails with `timeout` (default 5000). */
+  timeoutMs?: number;
+}
+
+/** A message as the embedding application receives it, with the payload decoded by its codec. */
+export interface ReceivedMessage<T = unknown> {
+  readonly sender: string;
+  readonly topic: string | undefined;
+  readonly codec: number;
+  readonly payload: Uint8Array;
+  /** The payload decoded by its codec (raw and unknown codecs: the bytes). */
+  readonly value: T;
+}
+
+const ADDRESS = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/;
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
+interface Placement {
+  readonly component: Component;
+  readonly count: number;
+  entry: AddressEntry;
+}
+
+class WorkerThread {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  readonly worker: Worker;
+  lastBeat = 0;
+  lastBeatAt = performance.now();
+
+  constructor(data: WorkerData, onEvent: (event: WorkerEvent) => void) {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+    this.worker.on('message', (message: ControlReply | WorkerEvent) => {
+      if ('event' in message) {
+        onEvent(message);
+        return;
+      }
+      const waiter = this.pending.get(message.id);
+      if (waiter === undefined) return;
+      this.pending.delete(message.id);
+      if (message.ok) waiter.resolve(message.value);
+      else {
+        const { code, message: text, details } = message.error;
+        waiter.reject(new AirssysError(code as ErrorCode, text, { details }));
+      }
+    });
+    this.worker.on('error', (error) => this.failAll(error));
+    this.worker.on('exit', () => this.failAll(new AirssysError('internal', 'scheduler thread exited')));
+  }
+
+  call<T = unknown>(request: ControlRequest, transfer: Transferable[] = []): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, request }, transfer as never);
+    });
+  }
+
+  private failAll(error: unknown): void {
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}
+
+export class ComponentHost {
+  /** Node 0: the host API; with zero threads also the components. */
+  private readonly node: HostNode;
+  private readonly workers: (WorkerThread | undefined)[] = [];
+  private readonly placements = new Map<string, Placement>();
+  private readonly store: KeyValueStore | undefined;
+  private readonly storePath: string | undefined;
+  private readonly depthBuffers: SharedArrayBuffer[];
+  private readonly heartbeat: SharedArrayBuffer;
+  private readonly ports = new Map<number, MessagePort>();
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private nextThread = 0;
+  private closed = false;
+
+  private constructor(
+    readonly threads: number,
+    private readonly options: ComponentHostOptions,
+  ) {
+    const perThread = (options.maxInstancesPerThread ?? 16_384) + 1;
+    this.depthBuffers = Array.from({ length: threads + 1 }, () => new SharedArrayBuffer(perThread * 4));
+    this.heartbeat = new SharedArrayBuffer((threads + 1) * 4);
+    if (options.dataDir !== undefined) {
+      mkdirSync(options.dataDir, { recursive: true });
+      this.storePath = join(options.dataDir, 'kv.db');
+      this.store = new SqliteKeyValueStore({ path: this.storePath });
+    } else if (threads === 0) {
+      this.store = new MemoryKeyValueStore();
+    }
+    this.node = new HostNode({
+      index: 0,
+      depths: this.depthBuffers.map((b) => new Int32Array(b)),
+      store: threads === 0 ? this.store : undefined,
+      maxMessageBytes: this.maxMessageBytes,
+      post: (to, message) => this.ports.get(to)?.postMessage(message),
+      log: options.log,
+      onFailed: options.onFailed,
+    });
+  }
+
+  /** Starts a host and its scheduler threads. */
+  static async create(options: ComponentHostOptions = {}): Promise<ComponentHost> {
+    const threads = options.threads ?? availableParallelism();
+    if (!(Number.isInteger(threads) && threads >= 0 && threads <= 256)) {
+      throw new AirssysError('invalid-argument', `threads: expected a whole number 0..256, got ${threads}`, {
+        details: { field: 'threads' },
+      });
+    }
+    if (threads > 0 && options.dataDir === undefined) {
+      // Threads cannot share an in-memory store; one SQLite file is shared through WAL.
+      throw new AirssysError(
+        'invalid-argument',
+        'scheduler threads share storage through a SQLite file: give the host a dataDir, or use threads: 0',
+        { details: { field: 'dataDir' } },
+      );
+    }
+    const host = new ComponentHost(threads, options);
+    for (let i = 1; i <= threads; i++) host.spawnThread(i);
+    await host.connectThreads();
+    if (threads > 0) host.startWatchdog();
+    return host;
+  }
+
+  get maxMessageBytes(): number {
+    return this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // components
+
+  /** Starts a component behind an address; resolves once every instance ran its `init`. */
+  async start(component: Component, options: StartOptions = {}): Promise<string> {
+    this.checkOpen();
+    const address = options.address ?? component.name;
+    const count = options.instances ?? 1;
+    if (!ADDRESS.test(address) || address === 'host') {
+      throw new AirssysError(
+        'invalid-argument',
+        `address "${address}": expected lower-case segments separated by dots ([a-z][a-z0-9-]*), not "host"`,
+        { details: { field: 'address' } },
+      );
+    }
+    if (!(Number.isInteger(count) && count >= 1 && count <= 1024)) {
+      throw new AirssysError('invalid-argument', `instances: expected a whole number 1..1024, got ${count}`, {
+        details: { field: 'instances' },
+      });
+    }
+    if (this.placements.has(address)) {
+      throw new AirssysError(
+        'invalid-argument',
+        `address "${address}" is taken; stop it first or pick another`,
+        {
+          details: { field: 'address' },
+        },
+      );
+    }
+    const members = await this.place(address, component, count);
+    const entry: AddressEntry = { members, capacity: component.manifest.resources.mailbox };
+    this.placements.set(address, { component, count, entry });
+    await this.publishAddress(address, entry);
+    return address;
+  }
+
+  /** Stops a component: its instances get `shutdown`, then the address is gone. */
+  async stop(address: string): Promise<void> {
+    const placement = this.placements.get(address);
+    if (placement === undefined) {
+      throw new AirssysError('not-found', `no component at address "${address}"`, { details: { address } });
+    }
+    this.placements.delete(address);
+    await this.publishAddress(address, null);
+    if (this.threads === 0) await this.node.stopMembers(address);
+    else
+      await Promise.all(
+        this.threadsOf(placement.entry).map((t) => this.workers[t]!.call({ op: 'stop', address })),
+      );
+  }
+
+  /** Addresses of the running components. */
+  addresses(): string[] {
+    return [...this.placements.keys()];
+  }
+
+  /** Counters of each instance behind an address (handled, errors, crashes, last error). */
+  async stats(address: string): Promise<ActorStats[]> {
+    const placement = this.placements.get(address);
+    if (placement === undefined) throw new AirssysError('not-found', `no component at address "${address}"`);
+    if (this.threads === 0) return this.node.addressStats(address);
+    const parts = await Promise.all(
+      this.threadsOf(placement.entry).map((t) =>
+        this.workers[t]!.call<ActorStats[]>({ op: 'stats', address }),
+      ),
+    );
+    return parts.flat();
+  }
+
+  /** The store of the main thread (zero threads), for inspection and tests. */
+  get storage(): KeyValueStore | undefined {
+    return this.store;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // messaging
+
+  /** Fire-and-forget; throws `not-found`, `mailbox-full` or `messaging-error` (too large). */
+  send(target: string, value: unknown, options: SendOptions = {}): void {
+    this.checkOpen();
+    const codec = options.codec ?? 'raw';
+    this.node.hostSend(target, codecCode(codec), encodePayload(codec, value, options.schema));
+  }
+
+  /**
+   * Sends a request and resolves with the reply, its payload decoded by its codec as `value`
+   * (typed `T` at your word); rejects with the error the component reported, or `timeout`.
+   */
+  async request<T = unknown>(
+    target: string,
+    value: unknown,
+    options: RequestOptions = {},
+  ): Promise<ReceivedMessage<T>> {
+    this.checkOpen();
+    const codec = options.codec ?? 'raw';
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+      throw new AirssysError('invalid-argument', `timeoutMs: expected a positive number, got ${timeoutMs}`, {
+        details: { field: 'timeoutMs' },
+      });
+    }
+    const reply = await this.node.hostRequest(
+      target,
+      codecCode(codec),
+      encodePayload(codec, value, options.schema),
+      timeoutMs,
+    );
+    return received(reply, options.schema) as ReceivedMessage<T>;
+  }
+
+  /**
+   * Asks one instance behind `address` for its `health()` (in turn with its messages): `healthy`,
+   * `degraded` or `unhealthy`; rejects with `timeout` when it does not answer in time.
+   */
+  async health(address: string, timeoutMs = 1000): Promise<'healthy' | 'degraded' | 'unhealthy'> {
+    this.checkOpen();
+    const reply = await this.node.hostRequest(address, 0x55, new Uint8Array(0), timeoutMs, 'health');
+    return new TextDecoder().decode(reply.payload) as 'healthy' | 'degraded' | 'unhealthy';
+  }
+
+  publish(topic: string, value: unknown, options: SendOptions = {}): void {
+    this.checkOpen();
+    const codec = options.codec ?? 'raw';
+    this.node.hostPublish(topic, codecCode(codec), encodePayload(codec, value, options.schema));
+  }
+
+  /** Calls `callback` for each publication matching `pattern`; returns the unsubscribe function. */
+  subscribe(
+    pattern: string,
+    callback: (message: ReceivedMessage) => void,
+    options: { schema?: BorshSchema } = {},
+  ) {
+    this.checkOpen();
+    return this.node.hostSubscribe(pattern, (env) => callback(received(env, options.schema)));
+  }
+
+  /** Stops every component (newest first), the threads, and closes storage. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchdog);
+    for (const address of [...this.placements.keys()].reverse()) await this.stop(address);
+    await this.node.shutdown();
+    await Promise.all(
+      this.workers.map(async (w) => {
+        if (w === undefined) return;
+        const exited = new Promise((resolve) => w.worker.once('exit', resolve));
+        await w.call({ op: 'shutdown' }).catch(() => {});
+        await exited;
+      }),
+    );
+    for (const port of this.ports.values()) port.close();
+    this.store?.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // threads
+
+  private spawnThread(index: number): void {
+    const data: WorkerData = {
+      index,
+      depths: this.depthBuffers,
+      heartbeat: this.heartbeat,
+      storePath: this.storePath,
+      maxMessageBytes: this.maxMessageBytes,
+    };
+    this.workers[index] = new WorkerThread(data, (event) => this.onWorkerEvent(event));
+  }
+
+  /** Gives every pair of nodes its own channel, so data never hops through the main thread. */
+  private async connectThreads(only?: number): Promise<void> {
+    const calls: Promise<unknown>[] = [];
+    for (let a = 0; a <= this.threads; a++) {
+      for (let b = a + 1; b <= this.threads; b++) {
+        if (only !== undefined && a !== only && b !== only) continue;
+        const { port1, port2 } = new MessageChannel();
+        calls.push(this.givePort(a, b, port1), this.givePort(b, a, port2));
+      }
+    }
+    await Promise.all(calls);
+  }
+
+  private givePort(at: number, peer: number, port: MessagePort): Promise<unknown> {
+    if (at === 0) {
+      this.ports.get(peer)?.close();
+      this.ports.set(peer, port);
+      port.on('message', (message: NodeMessage) => this.node.receive(message));
+      port.unref();
+      return Promise.resolve();
+    }
+    return this.workers[at]!.call({ op: 'peer', node: peer, port }, [port]);
+  }
+
+  private async place(address: string, component: Component, count: number): Promise<Member[]> {
+    if (this.threads === 0) {
+      return this.node.startMembers(address, component, count).map((key) => ({ node: 0, key }));
+    }
+    const perThread = new Map<number, number>();
+    for (let i = 0; i < count; i++) {
+      const t = (this.nextThread++ % this.threads) + 1;
+      perThread.set(t, (perThread.get(t) ?? 0) + 1);
+    }
+    const started = await Promise.allSettled(
+      [...perThread].map(async ([t, n]) => {
+        const keys = await this.workers[t]!.call<number[]>({
+          op: 'start',
+          address,
+          manifest: component.manifest,
+          compiled: component.compiled,
+          count: n,
+        });
+        return keys.map((key) => ({ node: t, key }));
+      }),
+    );
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed !== undefined) {
+      // All or nothing: stop the instances that did start.
+      await Promise.all([...perThread.keys()].map((t) => this.workers[t]!.call({ op: 'stop', address })));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return started.flatMap((s) => (s as PromiseFulfilledResult<Member[]>).value);
+  }
+
+  private async publishAddress(address: string, entry: AddressEntry | null): Promise<void> {
+    this.node.setAddress(address, entry);
+    await Promise.all(
+      this.workers.map((w) => (w === undefined ? undefined : w.call({ op: 'address', address, entry }))),
+    );
+  }
+
+  private threadsOf(entry: AddressEntry): number[] {
+    return [...new Set(entry.members.map((m) => m.node))];
+  }
+
+  private onWorkerEvent(event: WorkerEvent): void {
+    if (event.event === 'log') this.options.log?.(event.entry);
+    else this.options.onFailed?.(event.address, event.reason);
+  }
+
+  private startWatchdog(): void {
+    const beats = new Int32Array(this.heartbeat);
+    const stallMs = this.options.stallMs ?? 5000;
+    this.watchdog = setInterval(
+      () => {
+        const now = performance.now();
+        for (let t = 1; t <= this.threads; t++) {
+          const w = this.workers[t];
+          if (w === undefined) continue;
+          const beat = Atomics.load(beats, t);
+          if (beat !== w.lastBeat) {
+            w.lastBeat = beat;
+            w.lastBeatAt = now;
+          } else if (now - w.lastBeatAt > stallMs) {
+            void this.replaceThread(t);
+          }
+        }
+      },
+      Math.max(10, Math.min(250, stallMs / 4)),
+    );
+    this.watchdog.unref();
+  }
+
+  /**
+   * Terminates a stuck thread and restarts its components on a fresh one. Messages that were
+   * queued on it are lost with it; requests waiting for them end with `timeout`.
+   */
+  private async replaceThread(t: number): Promise<void> {
+    const old = this.workers[t];
+    if (old === undefined || this.closed) return;
+    this.workers[t] = undefined;
+    this.options.log?.({
+      address: 'host',
+      level: 'error',
+      message: `scheduler thread ${t} stopped answering; restarting its components on a new thread`,
+      at: Date.now(),
+    });
+    await old.worker.terminate();
+    new Int32Array(this.depthBuffers[t]).fill(0);
+    this.node.receive({ t: 'forget-node', node: t });
+    await Promise.all(
+      this.workers.map((w) => (w === undefined ? undefined : w.call({ op: 'forget-node', node: t }))),
+    );
+    this.spawnThread(t);
+    await this.connectThreads(t);
+    // The new thread needs the whole directory before its components start sending.
+    for (const [address, placement] of this.placements) {
+      await this.workers[t]!.call({ op: 'address', address, entry: placement.entry });
+    }
+    for (const [address, placement] of this.placements) {
+      const before = placement.entry.members;
+      if (!before.some((m) => m.node === t)) continue;
+      const count = before.filter((m) => m.node === t).length;
+      const keys = await this.workers[t]!.call<number[]>({
+        op: 'start',
+        address,
+        manifest: placement.component.manifest,
+        compiled: placement.component.compiled,
+        count,
+      });
+      const fresh = keys.map((key) => ({ node: t, key }));
+      placement.entry = {
+        capacity: placement.entry.capacity,
+        members: [...before.filter((m) => m.node !== t), ...fresh],
+      };
+      await this.publishAddress(address, placement.entry);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new AirssysError('not-found', 'this host is closed');
+  }
+}
+
+function received(env: Envelope, schema: BorshSchema | undefined): ReceivedMessage {
+  return {
+    sender: env.sender,
+    topic: env.topic,
+    codec: env.codec,
+    payload: env.payload,
+    value: decodePayload(env.codec, env.payload, schema),
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * `airssys-wasm/host`: components as supervised actors on scheduler threads, talking by
+ * messages, keeping state in a per-component key-value store (SPEC §4, §5).
+ */
+
+export {
+  type BorshSchema,
+  CODECS,
+  type CodecName,
+  codecCode,
+  codecName,
+  decodePayload,
+  encodePayload,
+} from './codec.js';
+export type { ActorStats } from './component-actor.js';
+export { LIFECYCLE } from './component-actor.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, ERROR_CODEC, HOST_ADDRESS, type MessageKind } from './envelope.js';
+export {
+  ComponentHost,
+  type ComponentHostOptions,
+  type ReceivedMessage,
+  type RequestOptions,
+  type SendOptions,
+  type StartOptions,
+} from './host.js';
+export { HOST_SERVICES } from './host-services.js';
+export type { LogEntry } from './node.js';

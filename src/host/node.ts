@@ -1,0 +1,847 @@
+/**
+ * A node: the component actors of one thread (the caller's thread when the host runs with zero
+ * scheduler threads, else one worker each) and everything a message needs on its way — the
+ * address directory, the mailbox depth counters, pending requests, subscriptions, and the
+ * storage turn.
+ *
+ * Back-pressure works across threads without a round trip: every actor has a depth counter in
+ * a SharedArrayBuffer that all nodes see. A sender increments the receiver's counter before the
+ * message leaves, and gets `mailbox-full` at once when the counter is at the mailbox capacity;
+ * the receiver decrements it when the message leaves the mailbox. So a full mailbox is refused
+ * at `send` whatever thread the receiver runs on, and nothing is dropped on arrival.
+ *
+ * A turn is one drain of the scheduler: storage writes made in it are committed together at its
+ * end (group commit), and only then do messages leave for other threads and do replies reach the
+ * host API, so nobody outside the thread sees the effects of a write that is not yet durable.
+ */
+
+import type { KeyValueStore, KvNamespace } from '../osl/kv/store.js';
+import {
+  type ActorRef,
+  ActorSystem,
+  type ExitReason,
+  type Subscription,
+  type Supervisor,
+} from '../rt/index.js';
+import { AirssysError, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
+import type { Component } from '../wasm/engine/engine.js';
+import { type ActorHost, type ActorStats, componentActor } from './component-actor.js';
+import { Deadlines } from './deadlines.js';
+import {
+  type Envelope,
+  ERROR_CODEC,
+  errorReply,
+  HOST_ADDRESS,
+  type ReplyRoute,
+  tooLarge,
+} from './envelope.js';
+import type { ActorIdentity } from './host-services.js';
+
+/** One instance behind an address: the node it runs on and its key there. */
+export interface Member {
+  readonly node: number;
+  readonly key: number;
+}
+
+export interface AddressEntry {
+  readonly members: readonly Member[];
+  readonly capacity: number;
+}
+
+/** What travels between nodes, in order, over one channel per pair. */
+export type NodeMessage =
+  | { readonly t: 'batch'; readonly items: readonly BatchItem[] }
+  | { readonly t: 'address'; readonly address: string; readonly entry: AddressEntry | null }
+  | {
+      readonly t: 'sub';
+      readonly id: string;
+      readonly pattern: string;
+      readonly member: Member;
+      readonly capacity: number;
+    }
+  | { readonly t: 'unsub'; readonly id: string }
+  /** A node was replaced: its old actors' subscriptions are void. */
+  | { readonly t: 'forget-node'; readonly node: number };
+
+/** `key` 0 with a `sub` id: a publication for a host-API subscription on node 0. */
+export interface BatchItem {
+  readonly op: 'deliver' | 'reply';
+  readonly key: number;
+  readonly env: Envelope;
+  readonly sub?: string;
+}
+
+export interface LogEntry {
+  readonly address: string;
+  readonly level: string;
+  readonly message: string;
+  readonly at: number;
+}
+
+export interface NodeOptions {
+  readonly index: number;
+  /** Depth counters of every node, indexed by node; this node's own at `index`. */
+  readonly depths: readonly Int32Array[];
+  readonly store: KeyValueStore | undefined;
+  readonly maxMessageBytes: number;
+  /** Delivers a message to another node (absent when there is only one). */
+  readonly post?: (node: number, message: NodeMessage) => void;
+  readonly log?: (entry: LogEntry) => void;
+  /** Called when a component's supervisor gave up on it. */
+  readonly onFailed?: (address: string, reason: string) => void;
+}
+
+type HostCallback = (message: Envelope) => void;
+
+interface HostWaiter {
+  resolve(reply: Envelope): void;
+  reject(error: unknown): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface LocalAddress {
+  readonly supervisor: Supervisor;
+  readonly keys: readonly number[];
+}
+
+const MAX_LOG_CHARS = 4096;
+/** Longest chain of requests waiting on each other (A asks B, which asks C, …). */
+const MAX_REQUEST_CHAIN = 32;
+/** Deferred requests remembered per node before the oldest are forgotten (their requesters time out). */
+const MAX_DEFERRED = 100_000;
+const EMPTY = new Uint8Array(0);
+
+export class HostNode implements ActorHost {
+  readonly index: number;
+  readonly system: ActorSystem;
+  private readonly depths: readonly Int32Array[];
+  private readonly own: Int32Array;
+  private readonly directory = new Map<string, AddressEntry>();
+  private readonly local = new Map<string, LocalAddress>();
+  private readonly actors: (ActorRef | undefined)[] = [];
+  private readonly statsByKey: (ActorStats | undefined)[] = [];
+  private readonly freeKeys: number[] = [];
+  private nextKey = 1;
+  private nextCorrelation = 1n;
+  private readonly correlationBase: bigint;
+  /** Requests made by actors of this node that await a reply: correlation id → requester key. */
+  private readonly waiting = new Map<bigint, number>();
+  private readonly deadlines: Deadlines<bigint>;
+  /** Requests an actor of this node deferred: correlation id → responder key and the request. */
+  private readonly deferred = new Map<bigint, { key: number; request: Envelope }>();
+  private readonly hostWaiters = new Map<bigint, HostWaiter>();
+  private readonly hostSubs = new Map<string, HostCallback>();
+  private readonly subsByKey = new Map<number, Map<string, { pattern: string; sub: Subscription }>>();
+  private readonly remoteSubs = new Map<string, { sub: Subscription; node: number }>();
+  private nextSub = 1;
+  private readonly outboxes = new Map<number, BatchItem[]>();
+  private turnOpen = false;
+  private turnQueued = false;
+  private readonly store: KeyValueStore | undefined;
+  private readonly maxMessageBytes: number;
+  private readonly post: ((node: number, message: NodeMessage) => void) | undefined;
+  private readonly logSink: (entry: LogEntry) => void;
+  private readonly onFailed: (address: string, reason: string) => void;
+  private readonly endTurnFn = () => this.endTurn();
+
+  constructor(options: NodeOptions) {
+    this.index = options.index;
+    this.depths = options.depths;
+    this.own = options.depths[options.index];
+    this.store = options.store;
+    this.maxMessageBytes = options.maxMessageBytes;
+    this.post = options.post;
+    this.logSink = options.log ?? (() => {});
+    this.onFailed = options.onFailed ?? (() => {});
+    // Correlation ids are unique across nodes: the node index in the high bits.
+    this.correlationBase = BigInt(options.index + 1) << 48n;
+    this.system = new ActorSystem();
+    this.deadlines = new Deadlines((id) => this.requestTimedOut(id));
+    this.system.onEvent((event) => {
+      if (event.type === 'escalated' && event.name !== undefined) {
+        this.onFailed(event.name, describeReason(event.reason));
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // components
+
+  /** Starts `count` instances of a component behind `address` on this node; returns their keys. */
+  startMembers(address: string, component: Component, count: number): number[] {
+    const { supervision, resources } = component.manifest;
+    const keys: number[] = [];
+    const children = [];
+    for (let i = 0; i < count; i++) {
+      const key = this.allocateKey();
+      keys.push(key);
+      const identity: ActorIdentity = { address, key, manifest: component.manifest, current: undefined };
+      children.push({
+        id: `${address}#${i}`,
+        start: componentActor(this, component, identity),
+        restart: supervision.restart,
+        // The depth counter enforces the manifest's capacity; the rt mailbox only needs room
+        // for replies, which are never refused.
+        mailbox: { capacity: resources.mailbox + 1024 },
+      });
+    }
+    let supervisor: Supervisor;
+    try {
+      supervisor = this.system.startSupervisor(
+        {
+          strategy: 'one-for-one',
+          intensity: supervision.maxRestarts,
+          period: supervision.withinSeconds * 1000,
+          children,
+        },
+        { name: address },
+      );
+    } catch (error) {
+      for (const key of keys) this.releaseKey(key);
+      throw error;
+    }
+    keys.forEach((key, i) => {
+      this.actors[key] = supervisor.child(`${address}#${i}`);
+    });
+    this.local.set(address, { supervisor, keys });
+    return keys;
+  }
+
+  /** Stops the instances of `address` on this node (each gets its `shutdown` call). */
+  async stopMembers(address: string): Promise<void> {
+    const entry = this.local.get(address);
+    if (entry === undefined) return;
+    this.local.delete(address);
+    await entry.supervisor.stop();
+    for (const key of entry.keys) {
+      this.dropSubscriptions(key);
+      this.releaseKey(key);
+    }
+  }
+
+  /** Stops everything on this node and commits the last turn. */
+  async shutdown(): Promise<void> {
+    for (const address of [...this.local.keys()].reverse()) await this.stopMembers(address);
+    await this.system.shutdown();
+    this.deadlines.clear();
+    for (const waiter of this.hostWaiters.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new AirssysError('not-found', 'the host shut down before the reply arrived'));
+    }
+    this.hostWaiters.clear();
+    this.endTurn();
+  }
+
+  /** Records where an address lives (every node keeps the whole directory). */
+  setAddress(address: string, entry: AddressEntry | null): void {
+    if (entry === null) this.directory.delete(address);
+    else this.directory.set(address, entry);
+  }
+
+  addressEntry(address: string): AddressEntry | undefined {
+    return this.directory.get(address);
+  }
+
+  stats(key: number): ActorStats {
+    let s = this.statsByKey[key];
+    if (s === undefined) {
+      s = { handled: 0, errors: 0, crashes: 0, lastError: undefined };
+      this.statsByKey[key] = s;
+    }
+    return s;
+  }
+
+  /** Counters of the local instances of an address. */
+  addressStats(address: string): ActorStats[] {
+    return (this.local.get(address)?.keys ?? []).map((k) => this.stats(k));
+  }
+
+  /** Messages waiting in an actor's mailbox (including those still in flight to it). */
+  depth(key: number): number {
+    return Atomics.load(this.own, key);
+  }
+
+  private allocateKey(): number {
+    const key = this.freeKeys.pop() ?? this.nextKey++;
+    if (key >= this.own.length) {
+      this.nextKey--;
+      throw new AirssysError(
+        'invalid-argument',
+        `this scheduler thread runs ${this.own.length - 1} component instances already; raise the host's maxInstancesPerThread or add threads`,
+      );
+    }
+    Atomics.store(this.own, key, 0);
+    this.statsByKey[key] = undefined;
+    return key;
+  }
+
+  private releaseKey(key: number): void {
+    this.actors[key] = undefined;
+    Atomics.store(this.own, key, 0);
+    this.freeKeys.push(key);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // routing
+
+  private pick(entry: AddressEntry, sender: string): Member {
+    const members = entry.members;
+    if (members.length === 1) return members[0];
+    // Sticky per sender, so messages from one sender stay in order; prefer this node's members.
+    const here = members.filter((m) => m.node === this.index);
+    const pool = here.length > 0 ? here : members;
+    return pool[hash(sender) % pool.length];
+  }
+
+  private resolve(target: string): AddressEntry {
+    const entry = this.directory.get(target);
+    if (entry === undefined) {
+      throw new AirssysError(
+        'not-found',
+        `no component at address "${target}"; start it first or check the name`,
+        {
+          details: { target },
+        },
+      );
+    }
+    return entry;
+  }
+
+  /** Sends one message to an address; `mailbox-full` or `not-found` are thrown to the sender. */
+  private route(env: Envelope): void {
+    if (env.payload.byteLength > this.maxMessageBytes) {
+      throw tooLarge(env.payload.byteLength, this.maxMessageBytes, env.target);
+    }
+    const entry = this.resolve(env.target);
+    this.deliver(this.pick(entry, env.sender), env, entry.capacity, undefined);
+  }
+
+  private deliver(member: Member, env: Envelope, capacity: number, sub: string | undefined): void {
+    if (member.key === 0) {
+      this.toHost(member.node, env, sub);
+      return;
+    }
+    const depths = this.depths[member.node];
+    if (Atomics.add(depths, member.key, 1) >= capacity) {
+      Atomics.sub(depths, member.key, 1);
+      throw new AirssysError(
+        'mailbox-full',
+        `the mailbox of ${env.target} is full (${capacity} messages); retry later or slow down`,
+        { details: { target: env.target, capacity } },
+      );
+    }
+    if (member.node === this.index) {
+      const ref = this.actors[member.key];
+      if (ref === undefined) {
+        Atomics.sub(depths, member.key, 1);
+        throw new AirssysError('not-found', `${env.target} stopped`, { details: { target: env.target } });
+      }
+      ref.tell(env);
+    } else {
+      this.queue(member.node, { op: 'deliver', key: member.key, env });
+    }
+  }
+
+  private toHost(node: number, env: Envelope, sub: string | undefined): void {
+    if (node === this.index) {
+      const callback = sub === undefined ? undefined : this.hostSubs.get(sub);
+      if (callback !== undefined) callback(env);
+    } else {
+      this.queue(node, { op: 'deliver', key: 0, env, sub });
+    }
+  }
+
+  private queue(node: number, item: BatchItem): void {
+    let box = this.outboxes.get(node);
+    if (box === undefined) {
+      box = [];
+      this.outboxes.set(node, box);
+    }
+    box.push(item);
+    this.scheduleTurnEnd();
+  }
+
+  /** A message from another node. */
+  receive(message: NodeMessage): void {
+    switch (message.t) {
+      case 'batch':
+        for (const item of message.items) {
+          if (item.op === 'reply') this.acceptReply(item.key, item.env);
+          else if (item.key === 0) this.toHost(this.index, item.env, item.sub);
+          else this.arrive(item.key, item.env);
+        }
+        return;
+      case 'address':
+        this.setAddress(message.address, message.entry);
+        return;
+      case 'sub':
+        this.remoteSubs.set(message.id, {
+          sub: this.brokerSubscribe(message.pattern, message.member, message.id, message.capacity),
+          node: message.member.node,
+        });
+        return;
+      case 'unsub':
+        this.remoteSubs.get(message.id)?.sub.unsubscribe();
+        this.remoteSubs.delete(message.id);
+        return;
+      case 'forget-node':
+        for (const [id, remote] of this.remoteSubs) {
+          if (remote.node !== message.node) continue;
+          remote.sub.unsubscribe();
+          this.remoteSubs.delete(id);
+        }
+        return;
+    }
+  }
+
+  /** A message for a local actor whose depth the sender already counted. */
+  private arrive(key: number, env: Envelope): void {
+    const ref = this.actors[key];
+    if (ref === undefined) {
+      Atomics.sub(this.own, key, 1);
+      if (env.kind === 'request' && env.replyTo !== undefined) {
+        this.routeReply(env.replyTo, errorReply(env, env.target, stoppedError(env.target)));
+      }
+      return;
+    }
+    try {
+      ref.tell(env);
+    } catch (error) {
+      Atomics.sub(this.own, key, 1);
+      if (env.kind === 'request' && env.replyTo !== undefined) {
+        this.routeReply(env.replyTo, errorReply(env, env.target, error as AirssysError));
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // ActorHost: what component actors call
+
+  dequeued(key: number): void {
+    Atomics.sub(this.own, key, 1);
+  }
+
+  send(from: ActorIdentity, target: string, codec: number, payload: Uint8Array): void {
+    this.route({
+      kind: 'send',
+      sender: from.address,
+      target,
+      topic: undefined,
+      correlationId: undefined,
+      codec,
+      payload,
+    });
+  }
+
+  request(
+    from: ActorIdentity,
+    target: string,
+    codec: number,
+    payload: Uint8Array,
+    timeoutMs: number,
+  ): bigint {
+    if (!(timeoutMs > 0)) {
+      throw new AirssysError('invalid-argument', `request timeout-ms must be > 0, got ${timeoutMs}`);
+    }
+    const parent = from.current;
+    const chain =
+      parent?.kind === 'request' ? [...(parent.chain ?? [parent.sender]), from.address] : [from.address];
+    if (chain.includes(target) || chain.length > MAX_REQUEST_CHAIN) {
+      throw new AirssysError(
+        'messaging-error',
+        `request cycle: ${[...chain, target].join(' → ')}; ${target} is already waiting on this chain of requests, so it could only be answered by a timeout — reply first, or send instead of request`,
+        { blame: 'guest', details: { reason: 'request-cycle', chain: [...chain, target] } },
+      );
+    }
+    const id = this.correlationBase | this.nextCorrelation++;
+    this.route({
+      kind: 'request',
+      sender: from.address,
+      target,
+      topic: undefined,
+      correlationId: id,
+      codec,
+      payload,
+      replyTo: { node: this.index, key: from.key },
+      chain,
+    });
+    this.waiting.set(id, from.key);
+    this.deadlines.add(performance.now() + timeoutMs, id);
+    return id;
+  }
+
+  reply(from: ActorIdentity, correlationId: bigint, codec: number, payload: Uint8Array): void {
+    const found = this.deferred.get(correlationId);
+    if (found === undefined || found.key !== from.key) {
+      throw new AirssysError(
+        'not-found',
+        `no deferred request ${correlationId} to answer: it was answered already, was never deferred by this instance, or was forgotten`,
+        { blame: 'guest' },
+      );
+    }
+    this.deferred.delete(correlationId);
+    this.answer(from, found.request, codec, payload);
+  }
+
+  answer(
+    from: ActorIdentity,
+    request: Envelope,
+    codec: number,
+    payload: Uint8Array,
+    error?: AirssysError,
+  ): void {
+    if (request.replyTo === undefined) return;
+    if (error === undefined && payload.byteLength > this.maxMessageBytes) {
+      error = tooLarge(payload.byteLength, this.maxMessageBytes, request.sender);
+    }
+    const reply: Envelope =
+      error !== undefined
+        ? errorReply(request, from.address, error)
+        : {
+            kind: 'reply',
+            sender: from.address,
+            target: request.sender,
+            topic: undefined,
+            correlationId: request.correlationId,
+            codec,
+            payload,
+          };
+    this.routeReply(request.replyTo, reply);
+  }
+
+  defer(from: ActorIdentity, request: Envelope): void {
+    if (request.correlationId === undefined) return;
+    if (this.deferred.size >= MAX_DEFERRED) {
+      const oldest = this.deferred.keys().next().value as bigint;
+      this.deferred.delete(oldest);
+    }
+    this.deferred.set(request.correlationId, { key: from.key, request });
+  }
+
+  publish(from: ActorIdentity, topic: string, codec: number, payload: Uint8Array): void {
+    this.publishEnvelope({
+      kind: 'publish',
+      sender: from.address,
+      target: topic,
+      topic,
+      correlationId: undefined,
+      codec,
+      payload,
+    });
+  }
+
+  subscribe(from: ActorIdentity, pattern: string): void {
+    let mine = this.subsByKey.get(from.key);
+    if (mine === undefined) {
+      mine = new Map();
+      this.subsByKey.set(from.key, mine);
+    }
+    for (const existing of mine.values()) if (existing.pattern === pattern) return;
+    const id = `${this.index}:${this.nextSub++}`;
+    const member = { node: this.index, key: from.key };
+    const capacity = this.directory.get(from.address)?.capacity ?? from.manifest.resources.mailbox;
+    mine.set(id, { pattern, sub: this.brokerSubscribe(pattern, member, id, capacity) });
+    this.broadcast({ t: 'sub', id, pattern, member, capacity });
+  }
+
+  unsubscribe(from: ActorIdentity, pattern: string): void {
+    const mine = this.subsByKey.get(from.key);
+    if (mine === undefined) return;
+    for (const [id, entry] of mine) {
+      if (entry.pattern !== pattern) continue;
+      entry.sub.unsubscribe();
+      mine.delete(id);
+      this.broadcast({ t: 'unsub', id });
+    }
+  }
+
+  namespace(from: ActorIdentity, name: string): KvNamespace {
+    if (this.store === undefined) {
+      throw new AirssysError(
+        'storage-error',
+        'this host runs without storage; give it a data directory or a store',
+      );
+    }
+    // Namespaces belong to the component (not the version or the instance), so state survives
+    // restarts and version updates, and two components never share one by choosing a name.
+    const full = `${from.manifest.component.name}.${name}`;
+    const inner = this.store.namespace(full, { quotaBytes: from.manifest.permissions.storage.quotaBytes });
+    return turnBound(inner, () => this.touchStore());
+  }
+
+  log(from: ActorIdentity, level: string, message: string): void {
+    this.logSink({
+      address: from.address,
+      level,
+      message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}…` : message,
+      at: Date.now(),
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // host API (node 0)
+
+  hostSend(target: string, codec: number, payload: Uint8Array): void {
+    this.route({
+      kind: 'send',
+      sender: HOST_ADDRESS,
+      target,
+      topic: undefined,
+      correlationId: undefined,
+      codec,
+      payload,
+    });
+  }
+
+  hostRequest(
+    target: string,
+    codec: number,
+    payload: Uint8Array,
+    timeoutMs: number,
+    probe?: 'health',
+  ): Promise<Envelope> {
+    const id = this.correlationBase | this.nextCorrelation++;
+    return new Promise<Envelope>((resolve, reject) => {
+      this.route({
+        probe,
+        kind: 'request',
+        sender: HOST_ADDRESS,
+        target,
+        topic: undefined,
+        correlationId: id,
+        codec,
+        payload,
+        replyTo: { node: this.index, key: 0 },
+        chain: [HOST_ADDRESS],
+      });
+      const timer = setTimeout(() => {
+        if (!this.hostWaiters.delete(id)) return;
+        reject(
+          new AirssysError('timeout', `${target} did not reply within ${timeoutMs} ms`, {
+            details: { target, timeoutMs },
+          }),
+        );
+      }, timeoutMs);
+      this.hostWaiters.set(id, { resolve, reject, timer });
+    });
+  }
+
+  hostPublish(topic: string, codec: number, payload: Uint8Array): void {
+    this.publishEnvelope({
+      kind: 'publish',
+      sender: HOST_ADDRESS,
+      target: topic,
+      topic,
+      correlationId: undefined,
+      codec,
+      payload,
+    });
+  }
+
+  hostSubscribe(pattern: string, callback: HostCallback): () => void {
+    const id = `${this.index}:${this.nextSub++}`;
+    const member = { node: this.index, key: 0 };
+    const sub = this.brokerSubscribe(pattern, member, id, Number.MAX_SAFE_INTEGER);
+    this.hostSubs.set(id, callback);
+    this.broadcast({ t: 'sub', id, pattern, member, capacity: Number.MAX_SAFE_INTEGER });
+    return () => {
+      if (!this.hostSubs.delete(id)) return;
+      sub.unsubscribe();
+      this.broadcast({ t: 'unsub', id });
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // internals
+
+  private publishEnvelope(env: Envelope): void {
+    if (env.payload.byteLength > this.maxMessageBytes) {
+      throw tooLarge(env.payload.byteLength, this.maxMessageBytes, env.target);
+    }
+    this.system.broker.publish(env.target, env);
+  }
+
+  private brokerSubscribe(pattern: string, member: Member, id: string, capacity: number): Subscription {
+    return this.system.broker.subscribe(pattern, (message) => {
+      this.deliver(member, message as Envelope, capacity, id);
+    });
+  }
+
+  private dropSubscriptions(key: number): void {
+    const mine = this.subsByKey.get(key);
+    if (mine === undefined) return;
+    this.subsByKey.delete(key);
+    for (const [id, entry] of mine) {
+      entry.sub.unsubscribe();
+      this.broadcast({ t: 'unsub', id });
+    }
+  }
+
+  private broadcast(message: NodeMessage): void {
+    if (this.post === undefined) return;
+    for (let node = 0; node < this.depths.length; node++) if (node !== this.index) this.post(node, message);
+  }
+
+  private routeReply(route: ReplyRoute, reply: Envelope): void {
+    if (route.node === this.index) this.acceptReply(route.key, reply);
+    else this.queue(route.node, { op: 'reply', key: route.key, env: reply });
+  }
+
+  private acceptReply(key: number, reply: Envelope): void {
+    const id = reply.correlationId;
+    if (id === undefined) return;
+    if (key === 0) {
+      const waiter = this.hostWaiters.get(id);
+      if (waiter === undefined) return; // the host stopped waiting (timeout)
+      this.hostWaiters.delete(id);
+      clearTimeout(waiter.timer);
+      // Settled at the end of the turn, after the storage commit: a reply promises durability.
+      this.afterCommit.push(() => {
+        const error = replyError(reply);
+        if (error !== undefined) waiter.reject(error);
+        else waiter.resolve(reply);
+      });
+      this.scheduleTurnEnd();
+      return;
+    }
+    if (!this.waiting.delete(id)) return; // late: the requester got its timeout already
+    const ref = this.actors[key];
+    if (ref === undefined) return;
+    Atomics.add(this.own, key, 1);
+    try {
+      ref.tell(reply);
+    } catch (error) {
+      Atomics.sub(this.own, key, 1);
+      this.logSink({
+        address: reply.target,
+        level: 'error',
+        message: `reply ${id} lost: ${(error as Error).message}`,
+        at: Date.now(),
+      });
+    }
+  }
+
+  private requestTimedOut(id: bigint): void {
+    const key = this.waiting.get(id);
+    if (key === undefined) return;
+    const reply = errorReply(
+      {
+        kind: 'request',
+        sender: '',
+        target: '',
+        topic: undefined,
+        correlationId: id,
+        codec: 0,
+        payload: EMPTY,
+      },
+      HOST_ADDRESS,
+      new AirssysError('timeout', `request ${id} got no reply in time`),
+    );
+    this.acceptReply(key, reply);
+  }
+
+  private readonly afterCommit: (() => void)[] = [];
+
+  private touchStore(): void {
+    if (this.turnOpen || this.store === undefined) return;
+    this.store.beginTurn();
+    this.turnOpen = true;
+    this.scheduleTurnEnd();
+  }
+
+  private scheduleTurnEnd(): void {
+    if (this.turnQueued) return;
+    this.turnQueued = true;
+    queueMicrotask(this.endTurnFn);
+  }
+
+  private endTurn(): void {
+    this.turnQueued = false;
+    if (this.turnOpen) {
+      this.turnOpen = false;
+      try {
+        this.store!.endTurn();
+      } catch (error) {
+        this.logSink({
+          address: HOST_ADDRESS,
+          level: 'error',
+          message: `storage commit failed, the turn's writes were rolled back: ${(error as Error).message}`,
+          at: Date.now(),
+        });
+      }
+    }
+    if (this.post !== undefined && this.outboxes.size > 0) {
+      for (const [node, items] of this.outboxes) this.post(node, { t: 'batch', items });
+      this.outboxes.clear();
+    }
+    if (this.afterCommit.length > 0) {
+      const settle = this.afterCommit.splice(0);
+      for (const fn of settle) fn();
+    }
+  }
+}
+
+/** The error a reply carries: set by the host, or forwarded by a component in the error codec. */
+function replyError(reply: Envelope): AirssysError | undefined {
+  if (reply.error !== undefined)
+    return new AirssysError(reply.error.code, reply.error.message, { blame: 'guest' });
+  if (reply.codec !== ERROR_CODEC) return undefined;
+  try {
+    const body = JSON.parse(new TextDecoder().decode(reply.payload)) as { code?: unknown; message?: unknown };
+    const code = (ERROR_CODES as readonly unknown[]).includes(body.code)
+      ? (body.code as ErrorCode)
+      : 'internal';
+    return new AirssysError(code, `${reply.sender}: ${String(body.message)}`, { blame: 'guest' });
+  } catch {
+    return new AirssysError(
+      'messaging-error',
+      `${reply.sender} replied in the error codec with a malformed body`,
+      {
+        blame: 'guest',
+      },
+    );
+  }
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function stoppedError(address: string): AirssysError {
+  return new AirssysError('not-found', `${address} stopped before it could take the message`, {
+    details: { target: address },
+  });
+}
+
+function describeReason(reason: ExitReason): string {
+  if (reason.kind !== 'error') return reason.kind;
+  return reason.error instanceof Error ? reason.error.message : String(reason.error);
+}
+
+/** A namespace whose writes open the node's storage turn first (reads need no turn). */
+function turnBound(inner: KvNamespace, touch: () => void): KvNamespace {
+  return {
+    name: inner.name,
+    get: (key) => inner.get(key),
+    set: (key, value) => {
+      touch();
+      inner.set(key, value);
+    },
+    delete: (key) => {
+      touch();
+      return inner.delete(key);
+    },
+    listPrefix: (prefix, options) => inner.listPrefix(prefix, options),
+    increment: (key, delta) => {
+      touch();
+      return inner.increment(key, delta);
+    },
+    compareAndSet: (key, expected, value) => {
+      touch();
+      return inner.compareAndSet(key, expected, value);
+    },
+    usage: () => inner.usage(),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The control protocol between the host (main thread) and its scheduler threads. Data between
+ * nodes travels on their own channels (`NodeMessage` in node.ts); this is only for starting,
+ * stopping and observing.
+ */
+
+import type { MessagePort } from 'node:worker_threads';
+import type { CompiledComponent } from '../wasm/engine/compile.js';
+import type { Manifest } from '../wasm/manifest/schema.js';
+import type { ActorStats } from './component-actor.js';
+import type { AddressEntry, LogEntry } from './node.js';
+
+export interface WorkerData {
+  readonly index: number;
+  readonly depths: readonly SharedArrayBuffer[];
+  /** One Int32 per node, bumped by the node while its thread is responsive. */
+  readonly heartbeat: SharedArrayBuffer;
+  readonly storePath: string | undefined;
+  readonly maxMessageBytes: number;
+}
+
+export type ControlRequest =
+  | { readonly op: 'peer'; readonly node: number; readonly port: MessagePort }
+  | {
+      readonly op: 'start';
+      readonly address: string;
+      readonly manifest: Manifest;
+      readonly compiled: CompiledComponent;
+      readonly count: number;
+    }
+  | { readonly op: 'stop'; readonly address: string }
+  | { readonly op: 'address'; readonly address: string; readonly entry: AddressEntry | null }
+  | { readonly op: 'stats'; readonly address: string }
+  | { readonly op: 'forget-node'; readonly node: number }
+  | { readonly op: 'shutdown' };
+
+export type ControlReply =
+  | { readonly id: number; readonly ok: true; readonly value?: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+
+export type WorkerEvent =
+  | { readonly event: 'log'; readonly entry: LogEntry }
+  | { readonly event: 'failed'; readonly address: string; readonly reason: string };
+
+export interface SerializedError {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export type { ActorStats };

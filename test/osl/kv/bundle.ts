@@ -1,0 +1,34 @@
+/**
+ * Builds `src/osl/kv/sqlite-store.ts` into one ES module for child processes and worker threads,
+ * which cannot load TypeScript. better-sqlite3 stays external, imported by absolute URL so the
+ * bundle works from a temporary folder.
+ */
+
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+/** Returns the bundle's file URL. */
+export async function bundleSqliteStore(dir: string): Promise<string> {
+  const sqlite = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href;
+  const outfile = join(dir, 'sqlite-store.mjs');
+  await build({
+    entryPoints: [new URL('../../../src/osl/kv/sqlite-store.ts', import.meta.url).pathname],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'external-better-sqlite3',
+        setup(b) {
+          b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlite, external: true }));
+        },
+      },
+    ],
+  });
+  return pathToFileURL(outfile).href;
+}
