@@ -155,7 +155,7 @@ const KIT = join(ROOT, 'kit', 'c');
 const CORE_WIT = join(ROOT, 'wit', 'core', 'core.wit');
 const KIT_INPUTS = [join(KIT, 'airssys.h'), join(KIT, 'airssys.c'), CORE_WIT];
 
-function cComponent(name) {
+function cComponent(name, world = 'component') {
   return {
     name,
     kind: 'component',
@@ -185,12 +185,13 @@ function cComponent(name) {
           '-Wl,--stack-first',
           '-Wl,-z,stack-size=16384',
           '-Wl,--initial-memory=65536',
+          ...(world === 'migratable-component' ? ['-DAIRSSYS_MIGRATABLE'] : []),
           '-o',
           out,
           join(dir, 'component.c'),
           join(KIT, 'airssys.c'),
         ]);
-        return { 'component.wasm': await coreToComponent(await readFile(out), CORE_WIT, 'component') };
+        return { 'component.wasm': await coreToComponent(await readFile(out), CORE_WIT, world) };
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
@@ -298,6 +299,7 @@ const FIXTURES = [
   cComponent('subscriber'),
   cComponent('flooder'),
   cComponent('runaway'),
+  cComponent('counter-v2', 'migratable-component'),
   {
     name: 'extism-add',
     kind: 'core',

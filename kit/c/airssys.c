@@ -274,6 +274,30 @@ int32_t airssys__export_health(void) {
   return status;
 }
 
+#ifdef AIRSSYS_MIGRATABLE
+/* World `migratable-component`: migrate(from-version: string) -> result<_, error>. */
+static airssys__ret_unit migrate_ret;
+
+EXPORT("airssys:core/migration@1.0.0#migrate")
+void *airssys__export_migrate(const char *from, size_t from_len) {
+  airssys_error err = {{0, 0}, {0, 0}};
+  bool ok = airssys_migrate((airssys_str){from, from_len}, &err);
+  migrate_ret.is_err = !ok;
+  if (!ok) {
+    default_error(&err);
+    migrate_ret.error = err;
+  }
+  return &migrate_ret;
+}
+
+/* The result points at the message or static text: free the arena only once the host read it. */
+EXPORT("cabi_post_airssys:core/migration@1.0.0#migrate")
+void airssys__post_migrate(void *ret) {
+  (void)ret;
+  arena_reset();
+}
+#endif
+
 EXPORT(LIFECYCLE "shutdown")
 void airssys__export_shutdown(void) {
   airssys_shutdown();

@@ -17,6 +17,7 @@
  *   bool airssys_handle(const airssys_message *m, airssys_response *out,
  *                       airssys_error *err);                               // true = ok
  *   airssys_health_status airssys_health(void);                           // default: healthy
+ *   bool airssys_migrate(airssys_str from_version, airssys_error *err);   // with -DAIRSSYS_MIGRATABLE
  *   void airssys_shutdown(void);                                          // default: nothing
  *
  * Memory: every string and list the host hands over (message fields, import results) lives in a
@@ -147,6 +148,11 @@ typedef enum {
 bool airssys_init(airssys_config config, airssys_error *err);
 bool airssys_handle(const airssys_message *m, airssys_response *out, airssys_error *err);
 airssys_health_status airssys_health(void);
+#ifdef AIRSSYS_MIGRATABLE
+/* Built with -DAIRSSYS_MIGRATABLE for the world `migratable-component`: called on a new version
+ * before it takes traffic, with the semver of the version it replaces. */
+bool airssys_migrate(airssys_str from_version, airssys_error *err);
+#endif
 void airssys_shutdown(void);
 
 /* ------------------------------------------------------------------------------------------ */

@@ -17,6 +17,7 @@ import type { Envelope } from './envelope.js';
 import { type ActorIdentity, HOST_SERVICES, hostServices, type ServiceBackend } from './host-services.js';
 
 export const LIFECYCLE = 'airssys:core/component-lifecycle@1.0.0';
+export const MIGRATION = 'airssys:core/migration@1.0.0';
 const EMPTY = new Uint8Array(0);
 
 type GuestFn = (...args: unknown[]) => unknown;
@@ -76,6 +77,28 @@ export function componentActor(
   const config = Object.entries(component.manifest.config);
   const stats = host.stats(identity.key);
 
+  const probe = (instance: ComponentInstance, message: Envelope): void => {
+    try {
+      if (message.probe === 'health') {
+        const status = instance.resolve(`${LIFECYCLE}#health`)() as string;
+        host.answer(identity, message, 0x55, new TextEncoder().encode(status));
+        return;
+      }
+      // migrate: a component without the optional `migration` export has nothing to migrate.
+      const migrate = instance.exports[`${MIGRATION}#migrate`];
+      const result = (migrate?.(new TextDecoder().decode(message.payload)) ?? {
+        tag: 'ok',
+      }) as GuestResult<never>;
+      if (result.tag === 'err') host.answer(identity, message, 0, EMPTY, guestError(name, result.val));
+      else host.answer(identity, message, 0x55, EMPTY);
+    } catch (error) {
+      const failure =
+        error instanceof AirssysError ? error : new AirssysError('internal', String(error), { cause: error });
+      host.answer(identity, message, 0, EMPTY, failure);
+      if (instance.trapped) throw failure; // restart a trapped instance like after any message
+    }
+  };
+
   return () => ({
     init(): Lifecycle {
       const instance = component.instantiate(imports);
@@ -90,10 +113,9 @@ export function componentActor(
 
     handle(message: Envelope, ctx: ActorContext<Envelope, Lifecycle>): void {
       host.dequeued(identity.key);
-      if (message.probe === 'health') {
+      if (message.probe !== undefined) {
         // Asked in turn with the messages, so a busy instance answers when it gets to it.
-        const status = ctx.state.instance.resolve(`${LIFECYCLE}#health`)() as string;
-        host.answer(identity, message, 0x55, new TextEncoder().encode(status));
+        probe(ctx.state.instance, message);
         return;
       }
       let result: GuestResult<Response>;

@@ -30,8 +30,10 @@ export interface Envelope {
    * that asked the requester, …), to refuse a request that would wait on itself.
    */
   readonly chain?: readonly string[] | undefined;
+  /** Host probes only: the version of the address to reach, whatever the routing weights. */
+  readonly version?: string | undefined;
   /** Host probes only: the lifecycle export to call instead of `handle-message`. */
-  readonly probe?: 'health' | undefined;
+  readonly probe?: 'health' | 'migrate' | undefined;
   /** Replies only: set when the request failed; `payload` then holds the same as JSON. */
   readonly error?: { readonly code: ErrorCode; readonly message: string } | undefined;
 }

@@ -26,6 +26,7 @@ import type { ActorStats } from './component-actor.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from './envelope.js';
 import { type AddressEntry, HostNode, type LogEntry, type Member, type NodeMessage } from './node.js';
 import type { ControlReply, ControlRequest, WorkerData, WorkerEvent } from './protocol.js';
+import { dropSnapshot, restoreStorage, snapshotStorage } from './storage-snapshot.js';
 
 export interface ComponentHostOptions {
   /** Scheduler threads; 0 runs components in the caller's thread. Default: one per core. */
@@ -45,7 +46,7 @@ export interface ComponentHostOptions {
   /** Receives the components' `log` calls and the host's own warnings. */
   log?: (entry: LogEntry) => void;
   /** Called when a component's supervisor gave up on it (restart intensity exceeded). */
-  onFailed?: (address: string, reason: string) => void;
+  onFailed?: (address: string, reason: string, version: string) => void;
 }
 
 export interface StartOptions {
@@ -80,10 +81,27 @@ export interface ReceivedMessage<T = unknown> {
 const ADDRESS = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/;
 const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
-interface Placement {
+interface VersionPlacement {
   readonly component: Component;
   readonly count: number;
-  entry: AddressEntry;
+  members: Member[];
+  /** Percent of the address's traffic. */
+  weight: number;
+}
+
+interface Placement {
+  /** By version (content hash), in start order. */
+  readonly versions: Map<string, VersionPlacement>;
+}
+
+export interface VersionStatus {
+  /** `versionId`: the binary's content hash and the manifest's digest. */
+  readonly version: string;
+  /** The manifest's semver. */
+  readonly semver: string;
+  readonly weight: number;
+  readonly instances: number;
+  readonly stats: ActorStats[];
 }
 
 class WorkerThread {
@@ -196,23 +214,12 @@ export class ComponentHost {
   // -------------------------------------------------------------------------------------------
   // components
 
-  /** Starts a component behind an address; resolves once every instance ran its `init`. */
+  /**
+   * Starts a component behind an address and routes all its traffic there; resolves once every
+   * instance ran its `init`.
+   */
   async start(component: Component, options: StartOptions = {}): Promise<string> {
-    this.checkOpen();
     const address = options.address ?? component.name;
-    const count = options.instances ?? 1;
-    if (!ADDRESS.test(address) || address === 'host') {
-      throw new AirssysError(
-        'invalid-argument',
-        `address "${address}": expected lower-case segments separated by dots ([a-z][a-z0-9-]*), not "host"`,
-        { details: { field: 'address' } },
-      );
-    }
-    if (!(Number.isInteger(count) && count >= 1 && count <= 1024)) {
-      throw new AirssysError('invalid-argument', `instances: expected a whole number 1..1024, got ${count}`, {
-        details: { field: 'instances' },
-      });
-    }
     if (this.placements.has(address)) {
       throw new AirssysError(
         'invalid-argument',
@@ -222,26 +229,132 @@ export class ComponentHost {
         },
       );
     }
-    const members = await this.place(address, component, count);
-    const entry: AddressEntry = { members, capacity: component.manifest.resources.mailbox };
-    this.placements.set(address, { component, count, entry });
-    await this.publishAddress(address, entry);
+    const version = await this.startVersion(address, component, options.instances);
+    await this.setWeights(address, { [version]: 100 });
     return address;
   }
 
-  /** Stops a component: its instances get `shutdown`, then the address is gone. */
-  async stop(address: string): Promise<void> {
-    const placement = this.placements.get(address);
-    if (placement === undefined) {
-      throw new AirssysError('not-found', `no component at address "${address}"`, { details: { address } });
-    }
-    this.placements.delete(address);
-    await this.publishAddress(address, null);
-    if (this.threads === 0) await this.node.stopMembers(address);
-    else
-      await Promise.all(
-        this.threadsOf(placement.entry).map((t) => this.workers[t]!.call({ op: 'stop', address })),
+  /**
+   * Starts a version of a component behind an address without giving it traffic (weight 0):
+   * the first step of a deployment. The version is the component's content hash. Probes and
+   * `migrate` reach it by version; `setWeights` gives it traffic. Returns its `versionId`.
+   */
+  async startVersion(address: string, component: Component, instances = 1): Promise<string> {
+    this.checkOpen();
+    if (!ADDRESS.test(address) || address === 'host') {
+      throw new AirssysError(
+        'invalid-argument',
+        `address "${address}": expected lower-case segments separated by dots ([a-z][a-z0-9-]*), not "host"`,
+        { details: { field: 'address' } },
       );
+    }
+    if (!(Number.isInteger(instances) && instances >= 1 && instances <= 1024)) {
+      throw new AirssysError(
+        'invalid-argument',
+        `instances: expected a whole number 1..1024, got ${instances}`,
+        {
+          details: { field: 'instances' },
+        },
+      );
+    }
+    const version = versionId(component);
+    let placement = this.placements.get(address);
+    if (placement?.versions.has(version)) {
+      throw new AirssysError('invalid-argument', `${address} already runs version ${version.slice(0, 12)}`, {
+        details: { field: 'version' },
+      });
+    }
+    // Reserve the version before the await, so a concurrent start of the same version fails.
+    if (placement === undefined) {
+      placement = { versions: new Map() };
+      this.placements.set(address, placement);
+    }
+    const entry: VersionPlacement = { component, count: instances, members: [], weight: 0 };
+    placement.versions.set(version, entry);
+    try {
+      entry.members = await this.place(address, version, component, instances);
+    } catch (error) {
+      placement.versions.delete(version);
+      if (placement.versions.size === 0) this.placements.delete(address);
+      throw error;
+    }
+    await this.publishAddress(address);
+    return version;
+  }
+
+  /**
+   * Sets the share of traffic (percent, summing to 100) each version of an address receives.
+   * Every thread switches at once for the messages it sends next; messages already queued
+   * stay with the version that has them.
+   */
+  async setWeights(address: string, weights: Record<string, number>): Promise<void> {
+    const placement = this.placement(address);
+    let total = 0;
+    for (const [version, weight] of Object.entries(weights)) {
+      if (!placement.versions.has(version)) {
+        throw new AirssysError('not-found', `${address} runs no version ${version}`, {
+          details: { version },
+        });
+      }
+      if (!(Number.isInteger(weight) && weight >= 0 && weight <= 100)) {
+        throw new AirssysError(
+          'invalid-argument',
+          `weight of ${version}: expected a whole percent 0..100, got ${weight}`,
+        );
+      }
+      total += weight;
+    }
+    if (total !== 100) {
+      throw new AirssysError('invalid-argument', `weights of ${address} must sum to 100, got ${total}`, {
+        details: { weights },
+      });
+    }
+    for (const [version, entry] of placement.versions) entry.weight = weights[version] ?? 0;
+    await this.publishAddress(address);
+  }
+
+  /**
+   * Resolves once no message is queued for or being handled by a version (its mailboxes are
+   * empty, across threads); rejects with `timeout` after `timeoutMs`.
+   */
+  async drain(address: string, version: string, timeoutMs = 5000): Promise<void> {
+    const entry = this.versionOf(address, version);
+    const started = performance.now();
+    const depths = this.depthBuffers.map((b) => new Int32Array(b));
+    while (entry.members.some((m) => Atomics.load(depths[m.node], m.key) > 0)) {
+      if (performance.now() - started > timeoutMs) {
+        throw new AirssysError(
+          'timeout',
+          `${address}@${version.slice(0, 12)} still had messages after ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** Stops one version of an address; it must have no traffic (weight 0) unless it is the last. */
+  async stopVersion(address: string, version: string): Promise<void> {
+    const placement = this.placement(address);
+    const entry = this.versionOf(address, version);
+    if (entry.weight > 0 && placement.versions.size > 1) {
+      throw new AirssysError(
+        'invalid-argument',
+        `${address}@${version.slice(0, 12)} still takes ${entry.weight}% of the traffic; move it with setWeights first`,
+      );
+    }
+    placement.versions.delete(version);
+    if (placement.versions.size === 0) this.placements.delete(address);
+    await this.publishAddress(address);
+    await this.stopMembers(address, version, entry.members);
+  }
+
+  /** Stops a component: every version's instances get `shutdown`, then the address is gone. */
+  async stop(address: string): Promise<void> {
+    const placement = this.placement(address);
+    this.placements.delete(address);
+    await this.publishAddress(address);
+    for (const [version, entry] of placement.versions)
+      await this.stopMembers(address, version, entry.members);
   }
 
   /** Addresses of the running components. */
@@ -249,17 +362,87 @@ export class ComponentHost {
     return [...this.placements.keys()];
   }
 
-  /** Counters of each instance behind an address (handled, errors, crashes, last error). */
-  async stats(address: string): Promise<ActorStats[]> {
-    const placement = this.placements.get(address);
-    if (placement === undefined) throw new AirssysError('not-found', `no component at address "${address}"`);
-    if (this.threads === 0) return this.node.addressStats(address);
-    const parts = await Promise.all(
-      this.threadsOf(placement.entry).map((t) =>
-        this.workers[t]!.call<ActorStats[]>({ op: 'stats', address }),
-      ),
-    );
+  /** The versions behind an address with their weights and instance counters. */
+  async versions(address: string): Promise<VersionStatus[]> {
+    const placement = this.placement(address);
+    const out: VersionStatus[] = [];
+    for (const [version, entry] of placement.versions) {
+      out.push({
+        version,
+        semver: entry.component.manifest.component.version,
+        weight: entry.weight,
+        instances: entry.count,
+        stats: await this.stats(address, version),
+      });
+    }
+    return out;
+  }
+
+  /** Counters of each instance behind an address (one version, or all). */
+  async stats(address: string, version?: string): Promise<ActorStats[]> {
+    const placement = this.placement(address);
+    const versions = version === undefined ? [...placement.versions.keys()] : [version];
+    const parts: ActorStats[][] = [];
+    for (const v of versions) {
+      const entry = this.versionOf(address, v);
+      if (this.threads === 0) parts.push(this.node.versionStats(address, v));
+      else {
+        const threads = [...new Set(entry.members.map((m) => m.node))];
+        for (const t of threads) {
+          parts.push(await this.workers[t]!.call<ActorStats[]>({ op: 'stats', address, version: v }));
+        }
+      }
+    }
     return parts.flat();
+  }
+
+  /**
+   * Runs the `migrate(from-version)` export of one instance of `version` (in turn with its
+   * messages). A component without the `migration` export has nothing to migrate: that is a
+   * success. A returned error or a trap rejects.
+   */
+  async migrate(address: string, version: string, fromVersion: string, timeoutMs = 10_000): Promise<void> {
+    this.versionOf(address, version);
+    await this.node.hostRequest(
+      address,
+      0x55,
+      new TextEncoder().encode(fromVersion),
+      timeoutMs,
+      'migrate',
+      version,
+    );
+  }
+
+  /**
+   * Copies a component's storage namespaces aside as snapshot `id` (one storage turn), so a
+   * deployment can give a rolled-back version the state it expects.
+   */
+  snapshotStorage(component: Component, id: string): number {
+    return snapshotStorage(
+      this.requireStore(),
+      component.name,
+      component.manifest.permissions.storage.namespaces,
+      id,
+    );
+  }
+
+  /** Puts snapshot `id` back as the component's storage; writes made since are discarded. */
+  restoreStorage(component: Component, id: string): number {
+    return restoreStorage(
+      this.requireStore(),
+      component.name,
+      component.manifest.permissions.storage.namespaces,
+      id,
+    );
+  }
+
+  dropSnapshot(component: Component, id: string): void {
+    dropSnapshot(this.requireStore(), component.name, component.manifest.permissions.storage.namespaces, id);
+  }
+
+  private requireStore(): KeyValueStore {
+    if (this.store === undefined) throw new AirssysError('storage-error', 'this host has no storage');
+    return this.store;
   }
 
   /** The store of the main thread (zero threads), for inspection and tests. */
@@ -307,9 +490,19 @@ export class ComponentHost {
    * Asks one instance behind `address` for its `health()` (in turn with its messages): `healthy`,
    * `degraded` or `unhealthy`; rejects with `timeout` when it does not answer in time.
    */
-  async health(address: string, timeoutMs = 1000): Promise<'healthy' | 'degraded' | 'unhealthy'> {
+  async health(
+    address: string,
+    options: { version?: string; timeoutMs?: number } = {},
+  ): Promise<'healthy' | 'degraded' | 'unhealthy'> {
     this.checkOpen();
-    const reply = await this.node.hostRequest(address, 0x55, new Uint8Array(0), timeoutMs, 'health');
+    const reply = await this.node.hostRequest(
+      address,
+      0x55,
+      new Uint8Array(0),
+      options.timeoutMs ?? 1000,
+      'health',
+      options.version,
+    );
     return new TextDecoder().decode(reply.payload) as 'healthy' | 'degraded' | 'unhealthy';
   }
 
@@ -386,9 +579,14 @@ export class ComponentHost {
     return this.workers[at]!.call({ op: 'peer', node: peer, port }, [port]);
   }
 
-  private async place(address: string, component: Component, count: number): Promise<Member[]> {
+  private async place(
+    address: string,
+    version: string,
+    component: Component,
+    count: number,
+  ): Promise<Member[]> {
     if (this.threads === 0) {
-      return this.node.startMembers(address, component, count).map((key) => ({ node: 0, key }));
+      return this.node.startMembers(address, version, component, count).map((key) => ({ node: 0, key }));
     }
     const perThread = new Map<number, number>();
     for (let i = 0; i < count; i++) {
@@ -400,6 +598,7 @@ export class ComponentHost {
         const keys = await this.workers[t]!.call<number[]>({
           op: 'start',
           address,
+          version,
           manifest: component.manifest,
           compiled: component.compiled,
           count: n,
@@ -410,26 +609,66 @@ export class ComponentHost {
     const failed = started.find((s) => s.status === 'rejected');
     if (failed !== undefined) {
       // All or nothing: stop the instances that did start.
-      await Promise.all([...perThread.keys()].map((t) => this.workers[t]!.call({ op: 'stop', address })));
+      await Promise.all(
+        [...perThread.keys()].map((t) => this.workers[t]!.call({ op: 'stop', address, version })),
+      );
       throw (failed as PromiseRejectedResult).reason;
     }
     return started.flatMap((s) => (s as PromiseFulfilledResult<Member[]>).value);
   }
 
-  private async publishAddress(address: string, entry: AddressEntry | null): Promise<void> {
+  private async stopMembers(address: string, version: string, members: readonly Member[]): Promise<void> {
+    if (this.threads === 0) {
+      await this.node.stopMembers(address, version);
+      return;
+    }
+    const threads = [...new Set(members.map((m) => m.node))];
+    await Promise.all(threads.map((t) => this.workers[t]?.call({ op: 'stop', address, version })));
+  }
+
+  /** The directory entry of an address as it stands, or null once it has no versions. */
+  private entryOf(address: string): AddressEntry | null {
+    const placement = this.placements.get(address);
+    if (placement === undefined) return null;
+    const routes = [...placement.versions].map(([version, v]) => ({
+      version,
+      members: v.members,
+      capacity: v.component.manifest.resources.mailbox,
+      weight: v.weight,
+    }));
+    return { routes };
+  }
+
+  /** Sends an address's entry to every node and waits until each has it. */
+  private async publishAddress(address: string): Promise<void> {
+    const entry = this.entryOf(address);
     this.node.setAddress(address, entry);
     await Promise.all(
       this.workers.map((w) => (w === undefined ? undefined : w.call({ op: 'address', address, entry }))),
     );
   }
 
-  private threadsOf(entry: AddressEntry): number[] {
-    return [...new Set(entry.members.map((m) => m.node))];
+  private placement(address: string): Placement {
+    const placement = this.placements.get(address);
+    if (placement === undefined) {
+      throw new AirssysError('not-found', `no component at address "${address}"`, { details: { address } });
+    }
+    return placement;
+  }
+
+  private versionOf(address: string, version: string): VersionPlacement {
+    const entry = this.placement(address).versions.get(version);
+    if (entry === undefined) {
+      throw new AirssysError('not-found', `${address} runs no version ${version}`, {
+        details: { address, version },
+      });
+    }
+    return entry;
   }
 
   private onWorkerEvent(event: WorkerEvent): void {
     if (event.event === 'log') this.options.log?.(event.entry);
-    else this.options.onFailed?.(event.address, event.reason);
+    else this.options.onFailed?.(event.address, event.reason, event.version);
   }
 
   private startWatchdog(): void {
@@ -478,32 +717,41 @@ export class ComponentHost {
     this.spawnThread(t);
     await this.connectThreads(t);
     // The new thread needs the whole directory before its components start sending.
-    for (const [address, placement] of this.placements) {
-      await this.workers[t]!.call({ op: 'address', address, entry: placement.entry });
+    for (const address of this.placements.keys()) {
+      await this.workers[t]!.call({ op: 'address', address, entry: this.entryOf(address) });
     }
     for (const [address, placement] of this.placements) {
-      const before = placement.entry.members;
-      if (!before.some((m) => m.node === t)) continue;
-      const count = before.filter((m) => m.node === t).length;
-      const keys = await this.workers[t]!.call<number[]>({
-        op: 'start',
-        address,
-        manifest: placement.component.manifest,
-        compiled: placement.component.compiled,
-        count,
-      });
-      const fresh = keys.map((key) => ({ node: t, key }));
-      placement.entry = {
-        capacity: placement.entry.capacity,
-        members: [...before.filter((m) => m.node !== t), ...fresh],
-      };
-      await this.publishAddress(address, placement.entry);
+      for (const [version, entry] of placement.versions) {
+        const lost = entry.members.filter((m) => m.node === t).length;
+        if (lost === 0) continue;
+        const keys = await this.workers[t]!.call<number[]>({
+          op: 'start',
+          address,
+          version,
+          manifest: entry.component.manifest,
+          compiled: entry.component.compiled,
+          count: lost,
+        });
+        entry.members = [
+          ...entry.members.filter((m) => m.node !== t),
+          ...keys.map((key) => ({ node: t, key })),
+        ];
+      }
+      await this.publishAddress(address);
     }
   }
 
   private checkOpen(): void {
     if (this.closed) throw new AirssysError('not-found', 'this host is closed');
   }
+}
+
+/**
+ * The id of a component version behind an address: its binary's content hash plus its
+ * manifest's digest, since the same binary under a new manifest (config, limits) is a new version.
+ */
+export function versionId(component: Component): string {
+  return `${component.compiled.hash.slice(0, 32)}-${component.manifest.source.digest.slice(0, 8)}`;
 }
 
 function received(env: Envelope, schema: BorshSchema | undefined): ReceivedMessage {

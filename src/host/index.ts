@@ -13,7 +13,7 @@ export {
   encodePayload,
 } from './codec.js';
 export type { ActorStats } from './component-actor.js';
-export { LIFECYCLE } from './component-actor.js';
+export { LIFECYCLE, MIGRATION } from './component-actor.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, ERROR_CODEC, HOST_ADDRESS, type MessageKind } from './envelope.js';
 export {
   ComponentHost,
@@ -22,6 +22,8 @@ export {
   type RequestOptions,
   type SendOptions,
   type StartOptions,
+  type VersionStatus,
+  versionId,
 } from './host.js';
 export { HOST_SERVICES } from './host-services.js';
 export type { LogEntry } from './node.js';

@@ -36,6 +36,7 @@ import {
   tooLarge,
 } from './envelope.js';
 import type { ActorIdentity } from './host-services.js';
+import { liveNamespace } from './storage-snapshot.js';
 
 /** One instance behind an address: the node it runs on and its key there. */
 export interface Member {
@@ -43,21 +44,32 @@ export interface Member {
   readonly key: number;
 }
 
-export interface AddressEntry {
+/** One version of the component behind an address, and its share of the traffic. */
+export interface Route {
+  /** The version's id (the component's content hash). */
+  readonly version: string;
   readonly members: readonly Member[];
   readonly capacity: number;
+  /** Percent of messages routed to this version (the weights of an address sum to 100). */
+  readonly weight: number;
+}
+
+/** Where an address lives: usually one route; two while a deployment moves traffic. */
+export interface AddressEntry {
+  readonly routes: readonly Route[];
 }
 
 /** What travels between nodes, in order, over one channel per pair. */
 export type NodeMessage =
   | { readonly t: 'batch'; readonly items: readonly BatchItem[] }
   | { readonly t: 'address'; readonly address: string; readonly entry: AddressEntry | null }
+  /** A subscription: of an address (`address` set) or of a host-API callback on `member`. */
   | {
       readonly t: 'sub';
       readonly id: string;
       readonly pattern: string;
-      readonly member: Member;
-      readonly capacity: number;
+      readonly address?: string;
+      readonly member?: Member;
     }
   | { readonly t: 'unsub'; readonly id: string }
   /** A node was replaced: its old actors' subscriptions are void. */
@@ -88,7 +100,7 @@ export interface NodeOptions {
   readonly post?: (node: number, message: NodeMessage) => void;
   readonly log?: (entry: LogEntry) => void;
   /** Called when a component's supervisor gave up on it. */
-  readonly onFailed?: (address: string, reason: string) => void;
+  readonly onFailed?: (address: string, reason: string, version: string) => void;
 }
 
 type HostCallback = (message: Envelope) => void;
@@ -99,9 +111,20 @@ interface HostWaiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
-interface LocalAddress {
+/** The instances of one version of an address on this node. */
+interface LocalGroup {
   readonly supervisor: Supervisor;
   readonly keys: readonly number[];
+}
+
+/**
+ * The subscriptions of one address to one pattern, across its instances and nodes. One broker
+ * subscription delivers through the address's routing — one copy per publication, to whichever
+ * version and instance the routing picks — however many instances subscribed.
+ */
+interface AddressSubscription {
+  readonly ids: Set<string>;
+  readonly sub: Subscription;
 }
 
 const MAX_LOG_CHARS = 4096;
@@ -117,7 +140,10 @@ export class HostNode implements ActorHost {
   private readonly depths: readonly Int32Array[];
   private readonly own: Int32Array;
   private readonly directory = new Map<string, AddressEntry>();
-  private readonly local = new Map<string, LocalAddress>();
+  /** Local instances by `address@version`. */
+  private readonly local = new Map<string, LocalGroup>();
+  /** Deterministic weighted split: messages routed per address on this node. */
+  private readonly routed = new Map<string, number>();
   private readonly actors: (ActorRef | undefined)[] = [];
   private readonly statsByKey: (ActorStats | undefined)[] = [];
   private readonly freeKeys: number[] = [];
@@ -131,8 +157,12 @@ export class HostNode implements ActorHost {
   private readonly deferred = new Map<bigint, { key: number; request: Envelope }>();
   private readonly hostWaiters = new Map<bigint, HostWaiter>();
   private readonly hostSubs = new Map<string, HostCallback>();
-  private readonly subsByKey = new Map<number, Map<string, { pattern: string; sub: Subscription }>>();
-  private readonly remoteSubs = new Map<string, { sub: Subscription; node: number }>();
+  private readonly addressSubs = new Map<string, AddressSubscription>();
+  /** Subscription id → its (address, pattern) key, for every address subscription known here. */
+  private readonly subIds = new Map<string, { key: string; node: number }>();
+  /** This node's actors' subscriptions: actor key → subscription ids. */
+  private readonly subsByKey = new Map<number, Map<string, string>>();
+  private readonly hostSubscriptions = new Map<string, { sub: Subscription; node: number }>();
   private nextSub = 1;
   private readonly outboxes = new Map<number, BatchItem[]>();
   private turnOpen = false;
@@ -141,7 +171,7 @@ export class HostNode implements ActorHost {
   private readonly maxMessageBytes: number;
   private readonly post: ((node: number, message: NodeMessage) => void) | undefined;
   private readonly logSink: (entry: LogEntry) => void;
-  private readonly onFailed: (address: string, reason: string) => void;
+  private readonly onFailed: (address: string, reason: string, version: string) => void;
   private readonly endTurnFn = () => this.endTurn();
 
   constructor(options: NodeOptions) {
@@ -159,7 +189,9 @@ export class HostNode implements ActorHost {
     this.deadlines = new Deadlines((id) => this.requestTimedOut(id));
     this.system.onEvent((event) => {
       if (event.type === 'escalated' && event.name !== undefined) {
-        this.onFailed(event.name, describeReason(event.reason));
+        // Supervisors are named `address@version`.
+        const at = event.name.lastIndexOf('@');
+        this.onFailed(event.name.slice(0, at), describeReason(event.reason), event.name.slice(at + 1));
       }
     });
   }
@@ -167,8 +199,15 @@ export class HostNode implements ActorHost {
   // -------------------------------------------------------------------------------------------
   // components
 
-  /** Starts `count` instances of a component behind `address` on this node; returns their keys. */
-  startMembers(address: string, component: Component, count: number): number[] {
+  /**
+   * Starts `count` instances of one version of a component behind `address` on this node;
+   * returns their keys. Traffic reaches them once a route names them (`setAddress`).
+   */
+  startMembers(address: string, version: string, component: Component, count: number): number[] {
+    const group = `${address}@${version}`;
+    if (this.local.has(group)) {
+      throw new AirssysError('invalid-argument', `${group} already runs on this thread; stop it first`);
+    }
     const { supervision, resources } = component.manifest;
     const keys: number[] = [];
     const children = [];
@@ -177,7 +216,7 @@ export class HostNode implements ActorHost {
       keys.push(key);
       const identity: ActorIdentity = { address, key, manifest: component.manifest, current: undefined };
       children.push({
-        id: `${address}#${i}`,
+        id: `${group}#${i}`,
         start: componentActor(this, component, identity),
         restart: supervision.restart,
         // The depth counter enforces the manifest's capacity; the rt mailbox only needs room
@@ -194,24 +233,25 @@ export class HostNode implements ActorHost {
           period: supervision.withinSeconds * 1000,
           children,
         },
-        { name: address },
+        { name: group },
       );
     } catch (error) {
       for (const key of keys) this.releaseKey(key);
       throw error;
     }
     keys.forEach((key, i) => {
-      this.actors[key] = supervisor.child(`${address}#${i}`);
+      this.actors[key] = supervisor.child(`${group}#${i}`);
     });
-    this.local.set(address, { supervisor, keys });
+    this.local.set(group, { supervisor, keys });
     return keys;
   }
 
-  /** Stops the instances of `address` on this node (each gets its `shutdown` call). */
-  async stopMembers(address: string): Promise<void> {
-    const entry = this.local.get(address);
+  /** Stops one version's instances of `address` on this node (each gets its `shutdown` call). */
+  async stopMembers(address: string, version: string): Promise<void> {
+    const group = `${address}@${version}`;
+    const entry = this.local.get(group);
     if (entry === undefined) return;
-    this.local.delete(address);
+    this.local.delete(group);
     await entry.supervisor.stop();
     for (const key of entry.keys) {
       this.dropSubscriptions(key);
@@ -221,7 +261,10 @@ export class HostNode implements ActorHost {
 
   /** Stops everything on this node and commits the last turn. */
   async shutdown(): Promise<void> {
-    for (const address of [...this.local.keys()].reverse()) await this.stopMembers(address);
+    for (const group of [...this.local.keys()].reverse()) {
+      const at = group.lastIndexOf('@');
+      await this.stopMembers(group.slice(0, at), group.slice(at + 1));
+    }
     await this.system.shutdown();
     this.deadlines.clear();
     for (const waiter of this.hostWaiters.values()) {
@@ -251,9 +294,9 @@ export class HostNode implements ActorHost {
     return s;
   }
 
-  /** Counters of the local instances of an address. */
-  addressStats(address: string): ActorStats[] {
-    return (this.local.get(address)?.keys ?? []).map((k) => this.stats(k));
+  /** Counters of the local instances of one version of an address. */
+  versionStats(address: string, version: string): ActorStats[] {
+    return (this.local.get(`${address}@${version}`)?.keys ?? []).map((k) => this.stats(k));
   }
 
   /** Messages waiting in an actor's mailbox (including those still in flight to it). */
@@ -284,8 +327,33 @@ export class HostNode implements ActorHost {
   // -------------------------------------------------------------------------------------------
   // routing
 
-  private pick(entry: AddressEntry, sender: string): Member {
-    const members = entry.members;
+  /** The route a message takes: by weight, in a fixed rotation so shares are exact. */
+  private chooseRoute(address: string, entry: AddressEntry, version: string | undefined): Route {
+    const routes = entry.routes;
+    if (version !== undefined) {
+      const named = routes.find((r) => r.version === version);
+      if (named === undefined) {
+        throw new AirssysError('not-found', `${address} has no running version ${version}`, {
+          details: { target: address, version },
+        });
+      }
+      return named;
+    }
+    if (routes.length === 1) return routes[0];
+    const n = (this.routed.get(address) ?? 0) + 1;
+    this.routed.set(address, n);
+    // Spread each version's share evenly over 100 messages (bit-reversed slot), not in a block.
+    const slot = spread(n % 100);
+    let sum = 0;
+    for (const route of routes) {
+      sum += route.weight;
+      if (slot < sum) return route;
+    }
+    return routes[routes.length - 1];
+  }
+
+  private pick(route: Route, sender: string): Member {
+    const members = route.members;
     if (members.length === 1) return members[0];
     // Sticky per sender, so messages from one sender stay in order; prefer this node's members.
     const here = members.filter((m) => m.node === this.index);
@@ -312,8 +380,18 @@ export class HostNode implements ActorHost {
     if (env.payload.byteLength > this.maxMessageBytes) {
       throw tooLarge(env.payload.byteLength, this.maxMessageBytes, env.target);
     }
-    const entry = this.resolve(env.target);
-    this.deliver(this.pick(entry, env.sender), env, entry.capacity, undefined);
+    this.routeTo(env.target, env);
+  }
+
+  private routeTo(address: string, env: Envelope): void {
+    const entry = this.resolve(address);
+    const route = this.chooseRoute(address, entry, env.version);
+    if (route.members.length === 0) {
+      throw new AirssysError('not-found', `${address} has no instances of version ${route.version}`, {
+        details: { target: address },
+      });
+    }
+    this.deliver(this.pick(route, env.sender), env, route.capacity, undefined);
   }
 
   private deliver(member: Member, env: Envelope, capacity: number, sub: string | undefined): void {
@@ -375,22 +453,24 @@ export class HostNode implements ActorHost {
         this.setAddress(message.address, message.entry);
         return;
       case 'sub':
-        this.remoteSubs.set(message.id, {
-          sub: this.brokerSubscribe(message.pattern, message.member, message.id, message.capacity),
-          node: message.member.node,
-        });
-        return;
-      case 'unsub':
-        this.remoteSubs.get(message.id)?.sub.unsubscribe();
-        this.remoteSubs.delete(message.id);
-        return;
-      case 'forget-node':
-        for (const [id, remote] of this.remoteSubs) {
-          if (remote.node !== message.node) continue;
-          remote.sub.unsubscribe();
-          this.remoteSubs.delete(id);
+        if (message.address !== undefined) this.addAddressSub(message.id, message.address, message.pattern);
+        else if (message.member !== undefined) {
+          this.hostSubscriptions.set(message.id, {
+            sub: this.brokerSubscribe(message.pattern, message.member, message.id),
+            node: message.member.node,
+          });
         }
         return;
+      case 'unsub':
+        this.dropSub(message.id);
+        return;
+      case 'forget-node': {
+        const prefix = `${message.node}:`;
+        for (const id of [...this.subIds.keys(), ...this.hostSubscriptions.keys()]) {
+          if (id.startsWith(prefix)) this.dropSub(id);
+        }
+        return;
+      }
     }
   }
 
@@ -536,21 +616,20 @@ export class HostNode implements ActorHost {
       mine = new Map();
       this.subsByKey.set(from.key, mine);
     }
-    for (const existing of mine.values()) if (existing.pattern === pattern) return;
+    for (const existing of mine.values()) if (existing === pattern) return;
     const id = `${this.index}:${this.nextSub++}`;
-    const member = { node: this.index, key: from.key };
-    const capacity = this.directory.get(from.address)?.capacity ?? from.manifest.resources.mailbox;
-    mine.set(id, { pattern, sub: this.brokerSubscribe(pattern, member, id, capacity) });
-    this.broadcast({ t: 'sub', id, pattern, member, capacity });
+    this.addAddressSub(id, from.address, pattern);
+    mine.set(id, pattern);
+    this.broadcast({ t: 'sub', id, pattern, address: from.address });
   }
 
   unsubscribe(from: ActorIdentity, pattern: string): void {
     const mine = this.subsByKey.get(from.key);
     if (mine === undefined) return;
-    for (const [id, entry] of mine) {
-      if (entry.pattern !== pattern) continue;
-      entry.sub.unsubscribe();
+    for (const [id, subscribed] of mine) {
+      if (subscribed !== pattern) continue;
       mine.delete(id);
+      this.dropSub(id);
       this.broadcast({ t: 'unsub', id });
     }
   }
@@ -564,7 +643,7 @@ export class HostNode implements ActorHost {
     }
     // Namespaces belong to the component (not the version or the instance), so state survives
     // restarts and version updates, and two components never share one by choosing a name.
-    const full = `${from.manifest.component.name}.${name}`;
+    const full = liveNamespace(from.manifest.component.name, name);
     const inner = this.store.namespace(full, { quotaBytes: from.manifest.permissions.storage.quotaBytes });
     return turnBound(inner, () => this.touchStore());
   }
@@ -598,12 +677,14 @@ export class HostNode implements ActorHost {
     codec: number,
     payload: Uint8Array,
     timeoutMs: number,
-    probe?: 'health',
+    probe?: 'health' | 'migrate',
+    version?: string,
   ): Promise<Envelope> {
     const id = this.correlationBase | this.nextCorrelation++;
     return new Promise<Envelope>((resolve, reject) => {
       this.route({
         probe,
+        version,
         kind: 'request',
         sender: HOST_ADDRESS,
         target,
@@ -641,9 +722,9 @@ export class HostNode implements ActorHost {
   hostSubscribe(pattern: string, callback: HostCallback): () => void {
     const id = `${this.index}:${this.nextSub++}`;
     const member = { node: this.index, key: 0 };
-    const sub = this.brokerSubscribe(pattern, member, id, Number.MAX_SAFE_INTEGER);
+    const sub = this.brokerSubscribe(pattern, member, id);
     this.hostSubs.set(id, callback);
-    this.broadcast({ t: 'sub', id, pattern, member, capacity: Number.MAX_SAFE_INTEGER });
+    this.broadcast({ t: 'sub', id, pattern, member });
     return () => {
       if (!this.hostSubs.delete(id)) return;
       sub.unsubscribe();
@@ -661,18 +742,52 @@ export class HostNode implements ActorHost {
     this.system.broker.publish(env.target, env);
   }
 
-  private brokerSubscribe(pattern: string, member: Member, id: string, capacity: number): Subscription {
+  /** A host-API subscription: publications go to the callback on `member.node`. */
+  private brokerSubscribe(pattern: string, member: Member, id: string): Subscription {
     return this.system.broker.subscribe(pattern, (message) => {
-      this.deliver(member, message as Envelope, capacity, id);
+      this.deliver(member, message as Envelope, Number.MAX_SAFE_INTEGER, id);
     });
+  }
+
+  private addAddressSub(id: string, address: string, pattern: string): void {
+    const key = `${address}\n${pattern}`;
+    let entry = this.addressSubs.get(key);
+    if (entry === undefined) {
+      const sub = this.system.broker.subscribe(pattern, (message) =>
+        this.routeTo(address, message as Envelope),
+      );
+      entry = { ids: new Set(), sub };
+      this.addressSubs.set(key, entry);
+    }
+    entry.ids.add(id);
+    this.subIds.set(id, { key, node: Number(id.slice(0, id.indexOf(':'))) });
+  }
+
+  private dropSub(id: string): void {
+    const host = this.hostSubscriptions.get(id);
+    if (host !== undefined) {
+      host.sub.unsubscribe();
+      this.hostSubscriptions.delete(id);
+      return;
+    }
+    const known = this.subIds.get(id);
+    if (known === undefined) return;
+    this.subIds.delete(id);
+    const entry = this.addressSubs.get(known.key);
+    if (entry === undefined) return;
+    entry.ids.delete(id);
+    if (entry.ids.size === 0) {
+      entry.sub.unsubscribe();
+      this.addressSubs.delete(known.key);
+    }
   }
 
   private dropSubscriptions(key: number): void {
     const mine = this.subsByKey.get(key);
     if (mine === undefined) return;
     this.subsByKey.delete(key);
-    for (const [id, entry] of mine) {
-      entry.sub.unsubscribe();
+    for (const id of mine.keys()) {
+      this.dropSub(id);
       this.broadcast({ t: 'unsub', id });
     }
   }
@@ -801,6 +916,11 @@ function replyError(reply: Envelope): AirssysError | undefined {
       },
     );
   }
+}
+
+/** 0..99 → 0..99, neighbours far apart: a 10 % share is every tenth message, not ten in a row. */
+function spread(n: number): number {
+  return (n * 37) % 100;
 }
 
 function hash(text: string): number {

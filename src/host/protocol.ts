@@ -24,13 +24,14 @@ export type ControlRequest =
   | {
       readonly op: 'start';
       readonly address: string;
+      readonly version: string;
       readonly manifest: Manifest;
       readonly compiled: CompiledComponent;
       readonly count: number;
     }
-  | { readonly op: 'stop'; readonly address: string }
+  | { readonly op: 'stop'; readonly address: string; readonly version: string }
   | { readonly op: 'address'; readonly address: string; readonly entry: AddressEntry | null }
-  | { readonly op: 'stats'; readonly address: string }
+  | { readonly op: 'stats'; readonly address: string; readonly version: string }
   | { readonly op: 'forget-node'; readonly node: number }
   | { readonly op: 'shutdown' };
 
@@ -40,7 +41,7 @@ export type ControlReply =
 
 export type WorkerEvent =
   | { readonly event: 'log'; readonly entry: LogEntry }
-  | { readonly event: 'failed'; readonly address: string; readonly reason: string };
+  | { readonly event: 'failed'; readonly address: string; readonly reason: string; readonly version: string };
 
 export interface SerializedError {
   readonly code: string;

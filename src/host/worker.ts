@@ -23,7 +23,7 @@ const node = new HostNode({
   maxMessageBytes: data.maxMessageBytes,
   post: (to, message) => peers.get(to)?.postMessage(message),
   log: (entry) => emit({ event: 'log', entry }),
-  onFailed: (address, reason) => emit({ event: 'failed', address, reason }),
+  onFailed: (address, reason, version) => emit({ event: 'failed', address, reason, version }),
 });
 const components = new Map<string, Component>();
 
@@ -47,10 +47,10 @@ async function handle(request: ControlRequest): Promise<unknown> {
         component = new Component(request.manifest, request.compiled);
         components.set(key, component);
       }
-      return node.startMembers(request.address, component, request.count);
+      return node.startMembers(request.address, request.version, component, request.count);
     }
     case 'stop':
-      return node.stopMembers(request.address);
+      return node.stopMembers(request.address, request.version);
     case 'address':
       node.setAddress(request.address, request.entry);
       return;
@@ -58,7 +58,7 @@ async function handle(request: ControlRequest): Promise<unknown> {
       node.receive({ t: 'forget-node', node: request.node });
       return;
     case 'stats':
-      return node.addressStats(request.address);
+      return node.versionStats(request.address, request.version);
     case 'shutdown':
       await node.shutdown();
       store?.close();
