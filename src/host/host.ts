@@ -153,6 +153,7 @@ export class ComponentHost {
   private readonly store: KeyValueStore | undefined;
   private readonly storePath: string | undefined;
   private readonly depthBuffers: SharedArrayBuffer[];
+  private readonly depths: Int32Array[];
   private readonly heartbeat: SharedArrayBuffer;
   private readonly ports = new Map<number, MessagePort>();
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -165,6 +166,7 @@ export class ComponentHost {
   ) {
     const perThread = (options.maxInstancesPerThread ?? 16_384) + 1;
     this.depthBuffers = Array.from({ length: threads + 1 }, () => new SharedArrayBuffer(perThread * 4));
+    this.depths = this.depthBuffers.map((b) => new Int32Array(b));
     this.heartbeat = new SharedArrayBuffer((threads + 1) * 4);
     if (options.dataDir !== undefined) {
       mkdirSync(options.dataDir, { recursive: true });
@@ -304,10 +306,12 @@ export class ComponentHost {
       }
       total += weight;
     }
-    if (total !== 100) {
-      throw new AirssysError('invalid-argument', `weights of ${address} must sum to 100, got ${total}`, {
-        details: { weights },
-      });
+    if (total !== 100 && total !== 0) {
+      throw new AirssysError(
+        'invalid-argument',
+        `weights of ${address} must sum to 100 (or 0 to pause its traffic), got ${total}`,
+        { details: { weights } },
+      );
     }
     for (const [version, entry] of placement.versions) entry.weight = weights[version] ?? 0;
     await this.publishAddress(address);
@@ -318,10 +322,8 @@ export class ComponentHost {
    * empty, across threads); rejects with `timeout` after `timeoutMs`.
    */
   async drain(address: string, version: string, timeoutMs = 5000): Promise<void> {
-    const entry = this.versionOf(address, version);
     const started = performance.now();
-    const depths = this.depthBuffers.map((b) => new Int32Array(b));
-    while (entry.members.some((m) => Atomics.load(depths[m.node], m.key) > 0)) {
+    while (this.inflight(address, version) > 0) {
       if (performance.now() - started > timeoutMs) {
         throw new AirssysError(
           'timeout',
@@ -330,6 +332,18 @@ export class ComponentHost {
       }
       await new Promise((r) => setTimeout(r, 1));
     }
+  }
+
+  /** Messages queued for, or being handled by, one version of an address (all threads). */
+  inflight(address: string, version: string): number {
+    let n = 0;
+    for (const m of this.versionOf(address, version).members) n += Atomics.load(this.depths[m.node], m.key);
+    return n;
+  }
+
+  /** The component running as `version` behind `address`. */
+  componentOf(address: string, version: string): Component {
+    return this.versionOf(address, version).component;
   }
 
   /** Stops one version of an address; it must have no traffic (weight 0) unless it is the last. */

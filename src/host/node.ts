@@ -339,7 +339,16 @@ export class HostNode implements ActorHost {
       }
       return named;
     }
-    if (routes.length === 1) return routes[0];
+    if (routes.length === 1 && routes[0].weight > 0) return routes[0];
+    if (routes.every((r) => r.weight === 0)) {
+      throw new AirssysError(
+        'not-found',
+        `${address} is switching versions and takes no messages for now; retry`,
+        {
+          details: { target: address, reason: 'paused' },
+        },
+      );
+    }
     const n = (this.routed.get(address) ?? 0) + 1;
     this.routed.set(address, n);
     // Spread each version's share evenly over 100 messages (bit-reversed slot), not in a block.

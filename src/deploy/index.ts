@@ -1,0 +1,46 @@
+/**
+ * `deploy`: installed versions (the registry), the lifecycle state machine, semver order,
+ * deployment strategies as pure functions and the reconciler that applies them (SPEC §6).
+ * See docs/deploy.md.
+ */
+
+export { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
+export {
+  isLegalTransition,
+  isLifecycleState,
+  LIFECYCLE_STATES,
+  Lifecycle,
+  type LifecycleEvent,
+  type LifecycleListener,
+  type LifecycleOptions,
+  type LifecycleState,
+  TRANSITIONS,
+} from './lifecycle.js';
+export {
+  type DeploymentOutcome,
+  type DeployRequest,
+  Reconciler,
+  type ReconcilerOptions,
+} from './reconciler.js';
+export {
+  ComponentRegistry,
+  type InstallRequest,
+  type InstallSource,
+  type ListFilter,
+  type RegistryOptions,
+  type RetainOptions,
+  SOURCE_KINDS,
+  type SourceKind,
+  signingPayload,
+  type VersionRecord,
+} from './registry.js';
+export { compareSemver, isValidSemver, parseSemver, type Semver, tryParseSemver } from './semver.js';
+export {
+  isFinal,
+  judgeCanary,
+  plan,
+  type RollbackRequest,
+  rollbackDesired,
+  type Verdict,
+} from './strategies/index.js';
+export type { Command, Desired, Observed, StrategySpec, VersionObservation } from './strategies/types.js';
