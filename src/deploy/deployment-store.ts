@@ -25,6 +25,8 @@ export interface DeploymentRecord {
     error?: string;
     aborted?: string;
     snapshot?: 'taken' | 'restored';
+    /** The weights of the last `route` applied: recovery finishes a deployment forward once the new version had 100 %. */
+    routed?: Record<string, number>;
   };
   history: { at: number; op: string; detail: string; error?: string }[];
   message?: string;

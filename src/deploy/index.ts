@@ -4,6 +4,7 @@
  * See docs/deploy.md.
  */
 
+export { type AddressStatus, Deployer, type DeployerOptions, type DeployOptions } from './deployer.js';
 export { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
 export {
   isLegalTransition,

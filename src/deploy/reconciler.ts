@@ -225,6 +225,8 @@ export class Reconciler {
         for (const v of await this.host.versions(address))
           weights[v.version] = command.weights[v.version] ?? 0;
         await this.host.setWeights(address, weights);
+        record.memory.routed = weights;
+        this.store.save(record);
         return;
       }
       case 'drain':

@@ -1,0 +1,218 @@
+/**
+ * The platform API over a running host: install versions into the registry, deploy them to an
+ * address with a strategy, roll back, report status — and, after a restart, bring back what was
+ * serving. This is what the host daemon and the CLI call.
+ *
+ * Recovery rule after a restart (including `kill -9` in the middle of a deployment): a
+ * deployment whose switch to the new version was applied (the new version had 100 % of the
+ * traffic) is finished forward; any other unfinished deployment is rolled back — the old
+ * version serves and the storage snapshot taken before `migrate` is restored. Either way the
+ * host comes back with one version per address and a consistent store, never half of a deploy.
+ */
+
+import { join } from 'node:path';
+import { type ComponentHost, versionId } from '../host/host.js';
+import { AirssysError } from '../shared/errors.js';
+import type { Component, Engine } from '../wasm/engine/engine.js';
+import { parseManifest } from '../wasm/manifest/parse.js';
+import { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
+import { type DeploymentOutcome, Reconciler, type ReconcilerOptions } from './reconciler.js';
+import { ComponentRegistry, type VersionRecord } from './registry.js';
+import type { StrategySpec } from './strategies/types.js';
+
+export interface DeployerOptions {
+  host: ComponentHost;
+  engine: Engine;
+  /** The host's data directory: registry, deployments, and the store the host uses. */
+  dataDir: string;
+  /** Longest sleep between observations while a strategy waits (default 20 ms). */
+  pollMs?: number;
+  onCommand?: ReconcilerOptions['onCommand'];
+}
+
+export interface DeployOptions {
+  /** Semver or content hash of an installed version (default: the latest installed). */
+  version?: string;
+  strategy?: StrategySpec;
+  /** Address (default: the component name). */
+  address?: string;
+  instances?: number;
+}
+
+export interface AddressStatus {
+  readonly address: string;
+  readonly versions: { version: string; semver: string; weight: number; instances: number }[];
+}
+
+export class Deployer {
+  readonly registry: ComponentRegistry;
+  readonly deployments: DeploymentStore;
+  private readonly host: ComponentHost;
+  private readonly engine: Engine;
+  private readonly reconciler: Reconciler;
+
+  constructor(options: DeployerOptions) {
+    this.host = options.host;
+    this.engine = options.engine;
+    this.registry = ComponentRegistry.open(options.dataDir);
+    this.deployments = new DeploymentStore(options.dataDir);
+    this.reconciler = new Reconciler(options.host, {
+      store: this.deployments,
+      pollMs: options.pollMs,
+      onCommand: options.onCommand,
+    });
+  }
+
+  /** Installs a component folder (Component.toml + binary); idempotent for the same bytes. */
+  install(dir: string): Promise<VersionRecord> {
+    return this.registry.installFolder(dir);
+  }
+
+  /**
+   * Deploys an installed version to its address with a strategy (default `blue-green`; the first
+   * deploy of an address simply starts it). Resolves with the outcome; a failed deployment that
+   * rolled back is an outcome, not an error.
+   */
+  async deploy(name: string, options: DeployOptions = {}): Promise<DeploymentOutcome> {
+    const record =
+      options.version === undefined ? this.registry.latest(name) : this.registry.get(name, options.version);
+    const component = this.compile(record);
+    const address = options.address ?? name;
+    const first = !this.host.addresses().includes(address);
+    return this.reconciler.deploy({
+      address,
+      component,
+      strategy: options.strategy ?? (first ? { kind: 'stop-start' } : { kind: 'blue-green' }),
+      instances: options.instances,
+    });
+  }
+
+  /**
+   * Deploys the version that served before the last successful deployment of `address` (or the
+   * given one), with `blue-green` unless told otherwise.
+   */
+  async rollback(
+    address: string,
+    options: { version?: string; strategy?: StrategySpec } = {},
+  ): Promise<DeploymentOutcome> {
+    const last = this.deployments.list(address).find((d) => d.status === 'done');
+    const name = last === undefined ? address : this.nameOf(last);
+    let version = options.version;
+    if (version === undefined) {
+      if (last?.fromSemver === undefined) {
+        throw new AirssysError(
+          'not-found',
+          `${address} has no previous version to roll back to; name one with --version`,
+        );
+      }
+      version = last.fromSemver;
+    }
+    return this.deploy(name, { version, address, strategy: options.strategy ?? { kind: 'blue-green' } });
+  }
+
+  async status(): Promise<{ addresses: AddressStatus[]; deployments: DeploymentRecord[] }> {
+    const addresses: AddressStatus[] = [];
+    for (const address of this.host.addresses()) {
+      const versions = (await this.host.versions(address)).map((v) => ({
+        version: v.version,
+        semver: v.semver,
+        weight: v.weight,
+        instances: v.instances,
+      }));
+      addresses.push({ address, versions });
+    }
+    return { addresses, deployments: this.deployments.list() };
+  }
+
+  /**
+   * After a restart: settles deployments that were running (forward when their switch was
+   * applied, back otherwise, restoring storage), then starts the version that last served at
+   * every address. Returns what it started.
+   */
+  async recover(): Promise<{ address: string; semver: string; settled?: 'forward' | 'back' }[]> {
+    const serving = new Map<
+      string,
+      { record: DeploymentRecord; version: string; settled?: 'forward' | 'back' }
+    >();
+    // Oldest first, so the last word on an address is its newest deployment.
+    for (const record of [...this.deployments.list()].reverse()) {
+      const { desired } = record;
+      if (record.status === 'running') {
+        const forward = record.memory.routed?.[desired.toVersion] === 100;
+        if (forward) {
+          if (record.memory.snapshot === 'taken')
+            this.host.dropSnapshot(this.componentFor(record, desired.toVersion), record.id);
+          this.finish(
+            record,
+            'done',
+            'finished at recovery: the switch to the new version had been applied',
+            false,
+          );
+        } else {
+          if (record.memory.snapshot === 'taken' && desired.fromVersion !== undefined) {
+            const old = this.componentFor(record, desired.fromVersion);
+            this.host.restoreStorage(old, record.id);
+            this.host.dropSnapshot(old, record.id);
+          }
+          this.finish(record, 'failed', 'interrupted by a host restart before the switch; rolled back', true);
+        }
+        const version = forward ? desired.toVersion : desired.fromVersion;
+        if (version === undefined) serving.delete(desired.address);
+        else serving.set(desired.address, { record, version, settled: forward ? 'forward' : 'back' });
+        continue;
+      }
+      const version = record.status === 'done' ? desired.toVersion : desired.fromVersion;
+      if (version === undefined) serving.delete(desired.address);
+      else serving.set(desired.address, { record, version });
+    }
+    const started: { address: string; semver: string; settled?: 'forward' | 'back' }[] = [];
+    for (const [address, { record, version, settled }] of serving) {
+      if (this.host.addresses().includes(address)) continue;
+      const component = this.componentFor(record, version);
+      await this.host.start(component, { address, instances: record.desired.instances });
+      started.push({ address, semver: component.manifest.component.version, settled });
+    }
+    return started;
+  }
+
+  close(): void {
+    this.registry.close();
+  }
+
+  private finish(
+    record: DeploymentRecord,
+    status: 'done' | 'failed',
+    message: string,
+    rolledBack: boolean,
+  ): void {
+    record.status = status;
+    record.message = message;
+    record.rolledBack = rolledBack;
+    record.updatedAt = Date.now();
+    record.history.push({ at: record.updatedAt, op: status, detail: message });
+    this.deployments.save(record);
+  }
+
+  private nameOf(record: DeploymentRecord): string {
+    return this.componentFor(record, record.desired.toVersion).name;
+  }
+
+  /** The installed version a deployment refers to by its version id (binary hash + manifest digest). */
+  private componentFor(record: DeploymentRecord, version: string): Component {
+    const semver = version === record.desired.toVersion ? record.toSemver : record.fromSemver;
+    const candidates = this.registry.list().filter((r) => semver === undefined || r.version === semver);
+    for (const candidate of candidates) {
+      const component = this.compile(candidate);
+      if (versionId(component) === version) return component;
+    }
+    throw new AirssysError(
+      'not-found',
+      `version ${version.slice(0, 12)} of ${record.address} is no longer installed; reinstall it to recover the address`,
+    );
+  }
+
+  private compile(record: VersionRecord): Component {
+    const manifest = parseManifest(record.manifestText, { baseDir: join(this.registry.dataDir, 'blobs') });
+    return this.engine.compile(this.registry.binary(record), manifest);
+  }
+}
