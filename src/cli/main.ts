@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerInstall } from './commands/install.js';
+import { registerList } from './commands/list.js';
 import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
+import { registerUninstall } from './commands/uninstall.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT_USAGE, reportError } from './output.js';
 
@@ -23,6 +27,10 @@ registerRun(program);
 registerValidate(program);
 registerInspect(program);
 registerDemo(program);
+registerInstall(program);
+registerList(program);
+registerStatus(program);
+registerUninstall(program);
 
 try {
   await program.parseAsync(process.argv);

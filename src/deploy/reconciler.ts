@@ -167,6 +167,7 @@ export class Reconciler {
           healthy: memory.healthy[v.version],
           migrated: memory.migrated[v.version],
           weight: v.weight,
+          shadow: v.shadow,
           inflight: this.host.inflight(address, v.version),
           stats,
         });
@@ -196,7 +197,9 @@ export class Reconciler {
       case 'start':
         delete memory.healthy[command.version];
         delete memory.migrated[command.version];
-        await this.host.startVersion(address, component(command.version), command.instances);
+        await this.host.startVersion(address, component(command.version), command.instances, {
+          shadow: record.desired.strategy.kind === 'shadow' && command.version === record.desired.toVersion,
+        });
         return;
       case 'migrate': {
         if (record.memory.snapshot === undefined) {
@@ -218,13 +221,10 @@ export class Reconciler {
         }
         return;
       case 'route': {
-        if (command.shadow !== undefined && Object.values(command.shadow).some((share) => share > 0)) {
-          throw new AirssysError('invalid-argument', 'shadow traffic is not supported by this host yet');
-        }
         const weights: Record<string, number> = {};
         for (const v of await this.host.versions(address))
           weights[v.version] = command.weights[v.version] ?? 0;
-        await this.host.setWeights(address, weights);
+        await this.host.setWeights(address, weights, command.shadow);
         record.memory.routed = weights;
         this.store.save(record);
         return;

@@ -87,6 +87,10 @@ interface VersionPlacement {
   members: Member[];
   /** Percent of the address's traffic. */
   weight: number;
+  /** Percent of the address's traffic mirrored to it (shadow versions only). */
+  shadow: number;
+  /** Started as a shadow: its effects are discarded and it never takes real traffic. */
+  readonly isShadow: boolean;
 }
 
 interface Placement {
@@ -100,6 +104,8 @@ export interface VersionStatus {
   /** The manifest's semver. */
   readonly semver: string;
   readonly weight: number;
+  /** Percent of the traffic mirrored to it (a shadow version). */
+  readonly shadow: number;
   readonly instances: number;
   readonly stats: ActorStats[];
 }
@@ -241,7 +247,12 @@ export class ComponentHost {
    * the first step of a deployment. The version is the component's content hash. Probes and
    * `migrate` reach it by version; `setWeights` gives it traffic. Returns its `versionId`.
    */
-  async startVersion(address: string, component: Component, instances = 1): Promise<string> {
+  async startVersion(
+    address: string,
+    component: Component,
+    instances = 1,
+    options: { shadow?: boolean } = {},
+  ): Promise<string> {
     this.checkOpen();
     if (!ADDRESS.test(address) || address === 'host') {
       throw new AirssysError(
@@ -271,10 +282,18 @@ export class ComponentHost {
       placement = { versions: new Map() };
       this.placements.set(address, placement);
     }
-    const entry: VersionPlacement = { component, count: instances, members: [], weight: 0 };
+    const shadow = options.shadow ?? false;
+    const entry: VersionPlacement = {
+      component,
+      count: instances,
+      members: [],
+      weight: 0,
+      shadow: 0,
+      isShadow: shadow,
+    };
     placement.versions.set(version, entry);
     try {
-      entry.members = await this.place(address, version, component, instances);
+      entry.members = await this.place(address, version, component, instances, shadow);
     } catch (error) {
       placement.versions.delete(version);
       if (placement.versions.size === 0) this.placements.delete(address);
@@ -289,8 +308,28 @@ export class ComponentHost {
    * Every thread switches at once for the messages it sends next; messages already queued
    * stay with the version that has them.
    */
-  async setWeights(address: string, weights: Record<string, number>): Promise<void> {
+  async setWeights(
+    address: string,
+    weights: Record<string, number>,
+    shadow: Record<string, number> = {},
+  ): Promise<void> {
     const placement = this.placement(address);
+    for (const [version, share] of Object.entries(shadow)) {
+      const entry = placement.versions.get(version);
+      if (entry === undefined) throw new AirssysError('not-found', `${address} runs no version ${version}`);
+      if (!(Number.isInteger(share) && share >= 0 && share <= 100)) {
+        throw new AirssysError(
+          'invalid-argument',
+          `shadow share of ${version}: expected a whole percent 0..100`,
+        );
+      }
+      if (share > 0 && !entry.isShadow) {
+        throw new AirssysError(
+          'invalid-argument',
+          `${address}@${version.slice(0, 12)} was not started as a shadow; only a shadow instance's effects are discarded`,
+        );
+      }
+    }
     let total = 0;
     for (const [version, weight] of Object.entries(weights)) {
       if (!placement.versions.has(version)) {
@@ -313,7 +352,18 @@ export class ComponentHost {
         { details: { weights } },
       );
     }
-    for (const [version, entry] of placement.versions) entry.weight = weights[version] ?? 0;
+    for (const [version, entry] of placement.versions) {
+      if (entry.isShadow && (weights[version] ?? 0) > 0) {
+        throw new AirssysError(
+          'invalid-argument',
+          'a shadow version takes no real traffic; start it normally to route to it',
+        );
+      }
+    }
+    for (const [version, entry] of placement.versions) {
+      entry.weight = weights[version] ?? 0;
+      entry.shadow = shadow[version] ?? 0;
+    }
     await this.publishAddress(address);
   }
 
@@ -385,6 +435,7 @@ export class ComponentHost {
         version,
         semver: entry.component.manifest.component.version,
         weight: entry.weight,
+        shadow: entry.shadow,
         instances: entry.count,
         stats: await this.stats(address, version),
       });
@@ -598,9 +649,12 @@ export class ComponentHost {
     version: string,
     component: Component,
     count: number,
+    shadow: boolean,
   ): Promise<Member[]> {
     if (this.threads === 0) {
-      return this.node.startMembers(address, version, component, count).map((key) => ({ node: 0, key }));
+      return this.node
+        .startMembers(address, version, component, count, shadow)
+        .map((key) => ({ node: 0, key }));
     }
     const perThread = new Map<number, number>();
     for (let i = 0; i < count; i++) {
@@ -616,6 +670,7 @@ export class ComponentHost {
           manifest: component.manifest,
           compiled: component.compiled,
           count: n,
+          shadow,
         });
         return keys.map((key) => ({ node: t, key }));
       }),
@@ -649,6 +704,7 @@ export class ComponentHost {
       members: v.members,
       capacity: v.component.manifest.resources.mailbox,
       weight: v.weight,
+      shadow: v.shadow,
     }));
     return { routes };
   }
@@ -745,6 +801,7 @@ export class ComponentHost {
           manifest: entry.component.manifest,
           compiled: entry.component.compiled,
           count: lost,
+          shadow: entry.isShadow,
         });
         entry.members = [
           ...entry.members.filter((m) => m.node !== t),

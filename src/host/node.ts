@@ -36,6 +36,7 @@ import {
   tooLarge,
 } from './envelope.js';
 import type { ActorIdentity } from './host-services.js';
+import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
 
 /** One instance behind an address: the node it runs on and its key there. */
@@ -52,6 +53,8 @@ export interface Route {
   readonly capacity: number;
   /** Percent of messages routed to this version (the weights of an address sum to 100). */
   readonly weight: number;
+  /** Percent of the address's messages mirrored to this version (a shadow candidate). */
+  readonly shadow?: number;
 }
 
 /** Where an address lives: usually one route; two while a deployment moves traffic. */
@@ -133,6 +136,8 @@ const MAX_REQUEST_CHAIN = 32;
 /** Deferred requests remembered per node before the oldest are forgotten (their requesters time out). */
 const MAX_DEFERRED = 100_000;
 const EMPTY = new Uint8Array(0);
+/** Correlation ids of mirrored requests: a bit no node's ids use, so they never meet real ones. */
+const MIRROR_BASE = 1n << 62n;
 
 export class HostNode implements ActorHost {
   readonly index: number;
@@ -144,6 +149,9 @@ export class HostNode implements ActorHost {
   private readonly local = new Map<string, LocalGroup>();
   /** Deterministic weighted split: messages routed per address on this node. */
   private readonly routed = new Map<string, number>();
+  private readonly mirrored = new Map<string, number>();
+  /** Copies for shadow versions dropped because their mailbox was full. */
+  mirrorsDropped = 0;
   private readonly actors: (ActorRef | undefined)[] = [];
   private readonly statsByKey: (ActorStats | undefined)[] = [];
   private readonly freeKeys: number[] = [];
@@ -203,7 +211,13 @@ export class HostNode implements ActorHost {
    * Starts `count` instances of one version of a component behind `address` on this node;
    * returns their keys. Traffic reaches them once a route names them (`setAddress`).
    */
-  startMembers(address: string, version: string, component: Component, count: number): number[] {
+  startMembers(
+    address: string,
+    version: string,
+    component: Component,
+    count: number,
+    shadow = false,
+  ): number[] {
     const group = `${address}@${version}`;
     if (this.local.has(group)) {
       throw new AirssysError('invalid-argument', `${group} already runs on this thread; stop it first`);
@@ -217,7 +231,7 @@ export class HostNode implements ActorHost {
       const identity: ActorIdentity = { address, key, manifest: component.manifest, current: undefined };
       children.push({
         id: `${group}#${i}`,
-        start: componentActor(this, component, identity),
+        start: componentActor(shadow ? shadowHost(this) : this, component, identity),
         restart: supervision.restart,
         // The depth counter enforces the manifest's capacity; the rt mailbox only needs room
         // for replies, which are never refused.
@@ -401,6 +415,32 @@ export class HostNode implements ActorHost {
       });
     }
     this.deliver(this.pick(route, env.sender), env, route.capacity, undefined);
+    if (entry.routes.length > 1 && env.version === undefined) this.mirror(address, entry, env);
+  }
+
+  /**
+   * Copies a message to the shadow versions of an address, best effort: the copy has its own
+   * correlation id and no reply route, and a full shadow mailbox drops it (counted) rather than
+   * pushing back on live traffic.
+   */
+  private mirror(address: string, entry: AddressEntry, env: Envelope): void {
+    for (const route of entry.routes) {
+      if (route.shadow === undefined || route.shadow === 0 || route.members.length === 0) continue;
+      const n = (this.mirrored.get(address) ?? 0) + 1;
+      this.mirrored.set(address, n);
+      if (spread(n % 100) >= route.shadow) continue;
+      const copy: Envelope = {
+        ...env,
+        correlationId: env.correlationId === undefined ? undefined : MIRROR_BASE | this.nextCorrelation++,
+        replyTo: undefined,
+        chain: undefined,
+      };
+      try {
+        this.deliver(this.pick(route, env.sender), copy, route.capacity, undefined);
+      } catch {
+        this.mirrorsDropped++;
+      }
+    }
   }
 
   private deliver(member: Member, env: Envelope, capacity: number, sub: string | undefined): void {

@@ -28,6 +28,7 @@ export type ControlRequest =
       readonly manifest: Manifest;
       readonly compiled: CompiledComponent;
       readonly count: number;
+      readonly shadow: boolean;
     }
   | { readonly op: 'stop'; readonly address: string; readonly version: string }
   | { readonly op: 'address'; readonly address: string; readonly entry: AddressEntry | null }

@@ -47,7 +47,7 @@ async function handle(request: ControlRequest): Promise<unknown> {
         component = new Component(request.manifest, request.compiled);
         components.set(key, component);
       }
-      return node.startMembers(request.address, request.version, component, request.count);
+      return node.startMembers(request.address, request.version, component, request.count, request.shadow);
     }
     case 'stop':
       return node.stopMembers(request.address, request.version);

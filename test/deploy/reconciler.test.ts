@@ -236,3 +236,50 @@ describe('deployments that must not go through', () => {
     expect(new DeploymentStore(dir).unfinished()).toEqual([]);
   });
 });
+
+describe('shadow deployments', () => {
+  it('mirrors live traffic to a candidate whose effects are discarded, then reports', async () => {
+    const { host, reconciler } = await newHost();
+    const v1 = await engine.load(fixture('counter'));
+    await host.start(v1);
+    const candidate = await engine.load(fixture('counter-v2'));
+    const deploying = reconciler.deploy({
+      address: 'counter',
+      component: candidate,
+      strategy: { kind: 'shadow', share: 100, durationMs: 150 },
+    });
+    let finished = false;
+    void deploying.finally(() => {
+      finished = true;
+    });
+    const replies: string[] = [];
+    while (!finished) {
+      replies.push(text((await host.request('counter', 'inc')).payload));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const outcome = await deploying;
+    expect(outcome).toMatchObject({ status: 'done' });
+    expect(outcome.message).toMatch(/handled/);
+    // Every reply came from the serving version, in sequence; the candidate's writes went nowhere.
+    expect(replies).toEqual(replies.map((_, i) => String(i + 1)));
+    expect(host.storage!.namespace('counter.counter').get('total')).toBeUndefined();
+    expect((await host.versions('counter')).map((v) => v.version)).toEqual([versionId(v1)]);
+  });
+
+  it('refuses to route real traffic to a shadow version', async () => {
+    const { host } = await newHost();
+    const v1 = await engine.load(fixture('counter'));
+    await host.start(v1);
+    const shadow = await host.startVersion('counter', await engine.load(fixture('counter-v2')), 1, {
+      shadow: true,
+    });
+    await expect(host.setWeights('counter', { [shadow]: 100 })).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+    await expect(
+      host.setWeights('counter', { [versionId(v1)]: 100 }, { [versionId(v1)]: 50 }),
+    ).rejects.toMatchObject({
+      code: 'invalid-argument',
+    });
+  });
+});

@@ -37,6 +37,8 @@ function finish(
   cand: VersionObservation,
 ): Command[] {
   const cmds: Command[] = [];
+  // The serving version may have died while the run's time ran out: it serves again first.
+  if (!old.running) cmds.push({ op: 'start', version: old.version, instances: d.instances });
   if (cand.weight > 0 || (cand.shadow ?? 0) > 0 || old.weight !== 100)
     cmds.push({ op: 'route', weights: { [old.version]: 100 } });
   if (!cand.running)

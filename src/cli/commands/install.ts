@@ -1,0 +1,145 @@
+/**
+ * `airssys-wasm install <component>`: stores a component folder in the registry of a host's data
+ * directory, without a running host. Installing the same version again is a no-op; the same
+ * version with other bytes is refused (versions are immutable: bump the version).
+ *
+ * Also home to what the data-directory commands (`install`, `list`, `status`, `uninstall`) share:
+ * the `--data-dir` option and the way they print hashes and times.
+ */
+
+import { statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ComponentRegistry, type VersionRecord } from '../../deploy/registry.js';
+import { AirssysError } from '../../shared/errors.js';
+import { MANIFEST_FILE_NAME } from '../../wasm/manifest/schema.js';
+import { EXIT_OK, printJson, reportError, usage } from '../output.js';
+
+/** Where a host keeps its registry and deployments unless told otherwise. */
+export const DEFAULT_DATA_DIR = './.airssys';
+
+export interface DataDirFlags {
+  dataDir: string;
+  json?: boolean;
+}
+
+/** Adds `--data-dir` and `--json`, the options every data-directory command takes. */
+export function withDataDirOptions(command: Command): Command {
+  return command
+    .option(
+      '--data-dir <dir>',
+      "the host's data directory (registry.db, blobs/, deployments.json)",
+      DEFAULT_DATA_DIR,
+    )
+    .option('--json', 'print one JSON document');
+}
+
+/**
+ * The data directory, which must exist: reading commands never create one, so a mistyped
+ * `--data-dir` is reported instead of showing an empty registry.
+ */
+export function existingDataDir(dir: string): string {
+  const full = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(full).isDirectory();
+  } catch {}
+  if (!isDir) {
+    throw new AirssysError(
+      'not-found',
+      `no data directory at ${full}: install a component first (airssys-wasm install <dir> --data-dir ${dir}) or pass the host's --data-dir`,
+      { details: { path: full } },
+    );
+  }
+  return full;
+}
+
+export const shortHash = (hash: string): string => hash.slice(0, 12);
+
+/** `2025-06-01 14:03:22Z`: UTC, so the same data directory reads the same everywhere. */
+export const formatTime = (ms: number): string =>
+  `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`;
+
+/** Columns padded to their widest cell, two spaces apart, the header first. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
+/** A version as the CLI prints it in JSON: the full hash, the time as ISO 8601. */
+export function versionJson(record: VersionRecord) {
+  return {
+    name: record.name,
+    version: record.version,
+    sha256: record.hash,
+    installedAt: new Date(record.installedAt).toISOString(),
+    source: record.source,
+    signed: record.signature !== undefined,
+  };
+}
+
+export function registerInstall(program: Command): void {
+  withDataDirOptions(
+    program
+      .command('install')
+      .description("install a component into the registry of a host's data directory (no host needed)")
+      .argument('<component>', 'component folder or its Component.toml')
+      .addHelpText(
+        'after',
+        `
+Installing the same name, version and bytes again is a no-op ("already installed").
+The same name and version with a different binary or Component.toml is refused
+(exit 2, invalid-argument): versions are immutable, bump [component] version.
+
+Example:
+  airssys-wasm install fixtures/build/counter --data-dir ./.airssys`,
+      ),
+  ).action(async (component: string, flags: DataDirFlags) => {
+    try {
+      const folder = componentFolder(component);
+      const registry = ComponentRegistry.open(flags.dataDir);
+      let record: VersionRecord;
+      try {
+        record = await registry.installFolder(folder);
+      } finally {
+        registry.close();
+      }
+      if (flags.json) {
+        printJson({ ok: true, created: record.created, ...versionJson(record) });
+      } else {
+        const at = `${record.name}@${record.version}`;
+        process.stdout.write(
+          record.created
+            ? `installed ${at} (sha256 ${shortHash(record.hash)}) in ${registry.dataDir}\n`
+            : `${at} already installed (sha256 ${shortHash(record.hash)}) in ${registry.dataDir}\n`,
+        );
+      }
+      process.exitCode = EXIT_OK;
+    } catch (error) {
+      process.exitCode = reportError(error, flags.json ?? false);
+    }
+  });
+}
+
+/** The folder of `<component>`: a folder as is, or the folder of a `Component.toml` path. */
+function componentFolder(component: string): string {
+  const full = resolve(component);
+  let isFile = false;
+  try {
+    isFile = statSync(full).isFile();
+  } catch {
+    // A missing path is reported by installFolder, with the registry's own wording.
+  }
+  if (!isFile) return full;
+  if (basename(full) !== MANIFEST_FILE_NAME) {
+    throw usage(
+      `${full} is not a ${MANIFEST_FILE_NAME}: pass a component folder or its ${MANIFEST_FILE_NAME}`,
+    );
+  }
+  return dirname(full);
+}
