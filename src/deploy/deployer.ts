@@ -16,9 +16,10 @@ import { AirssysError } from '../shared/errors.js';
 import type { Component, Engine } from '../wasm/engine/engine.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
 import { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
+import { Lifecycle, type LifecycleState, legalPath } from './lifecycle.js';
 import { type DeploymentOutcome, Reconciler, type ReconcilerOptions } from './reconciler.js';
 import { ComponentRegistry, type VersionRecord } from './registry.js';
-import type { StrategySpec } from './strategies/types.js';
+import type { Command, StrategySpec } from './strategies/types.js';
 
 export interface DeployerOptions {
   host: ComponentHost;
@@ -47,6 +48,11 @@ export interface AddressStatus {
 export class Deployer {
   readonly registry: ComponentRegistry;
   readonly deployments: DeploymentStore;
+  /**
+   * States of each version at its address (`counter@0.2.0`), every transition an event stored in
+   * the registry: installed → starting → running → updating → … → stopped, or failed.
+   */
+  readonly lifecycle: Lifecycle;
   private readonly host: ComponentHost;
   private readonly engine: Engine;
   private readonly reconciler: Reconciler;
@@ -56,16 +62,63 @@ export class Deployer {
     this.engine = options.engine;
     this.registry = ComponentRegistry.open(options.dataDir);
     this.deployments = new DeploymentStore(options.dataDir);
+    this.lifecycle = new Lifecycle({ persist: (event) => this.registry.recordEvent(event) });
     this.reconciler = new Reconciler(options.host, {
       store: this.deployments,
       pollMs: options.pollMs,
-      onCommand: options.onCommand,
+      onCommand: (id, command, error) => {
+        this.track(id, command, error);
+        options.onCommand?.(id, command, error);
+      },
     });
   }
 
   /** Installs a component folder (Component.toml + binary); idempotent for the same bytes. */
-  install(dir: string): Promise<VersionRecord> {
-    return this.registry.installFolder(dir);
+  async install(dir: string): Promise<VersionRecord> {
+    const record = await this.registry.installFolder(dir);
+    if (record.created)
+      this.moveTo(
+        `${record.name}@${record.version}`,
+        'installed',
+        `installed from ${record.source.location}`,
+      );
+    return record;
+  }
+
+  /** Records the lifecycle steps a deployment command means for the version it touches. */
+  private track(id: string, command: Command, error: string | undefined): void {
+    const record = this.deployments.get(id);
+    if (record === undefined || !('version' in command)) return;
+    const { desired } = record;
+    const semver = command.version === desired.toVersion ? record.toSemver : record.fromSemver;
+    const key = `${desired.address}@${semver}`;
+    const why = `deployment ${id}`;
+    if (error !== undefined) {
+      if (command.op === 'start' || command.op === 'migrate') this.moveTo(key, 'failed', `${why}: ${error}`);
+      return;
+    }
+    switch (command.op) {
+      case 'start':
+        this.moveTo(key, 'starting', why);
+        this.moveTo(key, 'running', why);
+        return;
+      case 'migrate':
+        this.moveTo(key, 'updating', `${why}: migrate from ${record.fromSemver}`);
+        this.moveTo(key, 'running', `${why}: migrated`);
+        return;
+      case 'drain':
+        this.moveTo(key, 'stopping', `${why}: drained`);
+        return;
+      case 'stop':
+        this.moveTo(key, 'stopped', why);
+        return;
+    }
+  }
+
+  /** Moves a version's state along the shortest legal path; a state it cannot reach is left as is. */
+  private moveTo(key: string, to: LifecycleState, reason: string): void {
+    const path = legalPath(this.lifecycle.state(key), to);
+    for (const state of path ?? []) this.lifecycle.transition(key, state, reason);
   }
 
   /**

@@ -15,6 +15,7 @@ export {
   type LifecycleListener,
   type LifecycleOptions,
   type LifecycleState,
+  legalPath,
   TRANSITIONS,
 } from './lifecycle.js';
 export {

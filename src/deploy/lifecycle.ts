@@ -82,6 +82,31 @@ export function isLegalTransition(from: LifecycleState, to: LifecycleState): boo
   return TRANSITIONS[from].includes(to);
 }
 
+/**
+ * The shortest legal path from one state to another, excluding `from` (empty when equal), or
+ * undefined when `to` cannot be reached. Lets a caller that learns a state late (a version that
+ * stopped while nobody watched) record every step it went through instead of an illegal jump.
+ */
+export function legalPath(from: LifecycleState, to: LifecycleState): LifecycleState[] | undefined {
+  if (from === to) return [];
+  const previous = new Map<LifecycleState, LifecycleState>([[from, from]]);
+  const queue: LifecycleState[] = [from];
+  while (queue.length > 0) {
+    const state = queue.shift()!;
+    for (const next of TRANSITIONS[state]) {
+      if (previous.has(next)) continue;
+      previous.set(next, state);
+      if (next === to) {
+        const path: LifecycleState[] = [to];
+        for (let s = state; s !== from; s = previous.get(s)!) path.unshift(s);
+        return path;
+      }
+      queue.push(next);
+    }
+  }
+  return undefined;
+}
+
 export function isLifecycleState(value: unknown): value is LifecycleState {
   return typeof value === 'string' && (LIFECYCLE_STATES as readonly string[]).includes(value);
 }

@@ -43,6 +43,21 @@ describe('Deployer', () => {
     expect(await deployer.rollback('counter')).toMatchObject({ status: 'done' });
     expect(text((await host.request('counter', 'get')).payload)).toBe('2');
 
+    // Every step of each version is a lifecycle event, stored in the registry.
+    expect(deployer.lifecycle.state('counter@0.1.0')).toBe('running');
+    expect(deployer.lifecycle.state('counter@0.2.0')).toBe('stopped');
+    const path = deployer.registry.events('counter@0.2.0').map((e) => e.to);
+    expect(path).toEqual([
+      'installing',
+      'installed',
+      'starting',
+      'running',
+      'updating',
+      'running',
+      'stopping',
+      'stopped',
+    ]);
+
     const status = await deployer.status();
     expect(status.addresses).toEqual([
       { address: 'counter', versions: [expect.objectContaining({ semver: '0.1.0', weight: 100 })] },
