@@ -16,6 +16,7 @@ import { AirssysError } from '../shared/errors.js';
 import type { Component, Engine } from '../wasm/engine/engine.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
 import { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
+import { installFromUrl } from './install-url.js';
 import { Lifecycle, type LifecycleState, legalPath } from './lifecycle.js';
 import { type DeploymentOutcome, Reconciler, type ReconcilerOptions } from './reconciler.js';
 import { ComponentRegistry, type VersionRecord } from './registry.js';
@@ -73,9 +74,15 @@ export class Deployer {
     });
   }
 
-  /** Installs a component folder (Component.toml + binary); idempotent for the same bytes. */
-  async install(dir: string): Promise<VersionRecord> {
-    const record = await this.registry.installFolder(dir);
+  /**
+   * Installs a component folder (Component.toml + binary), or a component served at an http(s)
+   * URL whose binary must hash to the pinned sha256. Idempotent for the same bytes.
+   */
+  async install(source: string | { url: string; sha256: string }): Promise<VersionRecord> {
+    const record =
+      typeof source === 'string'
+        ? await this.registry.installFolder(source)
+        : await installFromUrl(this.registry, source.url, source.sha256);
     if (record.created)
       this.moveTo(
         `${record.name}@${record.version}`,
