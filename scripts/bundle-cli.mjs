@@ -1,20 +1,30 @@
 // Bundles the `airssys-wasm` command into one file (dist/cli/airssys-wasm.js). Note: loading
 // ~60 small ES modules cost ~40 ms of a ~200 ms cold `run`; one bundled file loads in a fraction
 // of that. The library entry points stay as separate modules in dist/ (built by tsc).
+//
+// Beside it: the scheduler-thread entry (the host starts `./worker.js` next to the code that
+// creates it, which in the bundle is dist/cli/) and the dashboard page, which the daemon reads
+// next to its code — in dist/daemon for the library and dist/cli for the bundle.
+import { copyFile, mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cli/airssys-wasm.js',
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  // Native addon: loaded from node_modules at run time, not bundled.
-  external: ['better-sqlite3'],
+  // Loaded from node_modules at run time: a native addon, and a framework with optional
+  // dynamic requires (its logger's transports) that a bundle would break.
+  external: ['better-sqlite3', 'fastify'],
   // Bundled CommonJS dependencies (commander) still call require().
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
-});
+};
+
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/airssys-wasm.js' });
+await build({ ...common, entryPoints: ['src/host/worker.ts'], outfile: 'dist/cli/worker.js' });
+await mkdir('dist/daemon', { recursive: true });
+for (const dir of ['dist/cli', 'dist/daemon'])
+  await copyFile('src/daemon/dashboard.html', `${dir}/dashboard.html`);

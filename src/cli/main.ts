@@ -3,10 +3,15 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerCall, registerSend } from './commands/call.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerHost } from './commands/host.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerInstall } from './commands/install.js';
 import { registerList } from './commands/list.js';
+import { registerLogs } from './commands/logs.js';
+import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerUninstall } from './commands/uninstall.js';
@@ -27,6 +32,12 @@ registerRun(program);
 registerValidate(program);
 registerInspect(program);
 registerDemo(program);
+registerHost(program);
+registerDeploy(program);
+registerRollback(program);
+registerCall(program);
+registerSend(program);
+registerLogs(program);
 registerInstall(program);
 registerList(program);
 registerStatus(program);

@@ -1,0 +1,110 @@
+/**
+ * `airssys-wasm host`: the daemon. Serves the admin API and dashboard until SIGINT/SIGTERM, then
+ * stops the components in order and closes storage. Settings come from flags, or from a TOML
+ * file (`--config`) with the same names (`data-dir`, `port`, `bind`, `threads`, `allow-remote`,
+ * `examples`); flags win.
+ */
+
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseToml } from 'smol-toml';
+import { type DaemonOptions, startDaemon } from '../../daemon/daemon.js';
+import { AirssysError } from '../../shared/errors.js';
+import { printJson, reportError } from '../output.js';
+
+interface HostFlags {
+  dataDir?: string;
+  port?: string;
+  bind?: string;
+  threads?: string;
+  allowRemote?: boolean;
+  examples?: string;
+  config?: string;
+  json?: boolean;
+}
+
+const CONFIG_KEYS = ['data-dir', 'port', 'bind', 'threads', 'allow-remote', 'examples'];
+
+function wholeNumber(value: unknown, field: string, max: number): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+    throw new AirssysError(
+      'invalid-argument',
+      `${field}: expected a whole number 0..${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+function readConfig(file: string): Record<string, unknown> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new AirssysError('invalid-argument', `${file}: ${(error as Error).message}`, { cause: error });
+  }
+  for (const key of Object.keys(doc)) {
+    if (!CONFIG_KEYS.includes(key)) {
+      throw new AirssysError(
+        'invalid-argument',
+        `${file}: unknown setting "${key}" (known: ${CONFIG_KEYS.join(', ')})`,
+      );
+    }
+  }
+  return doc;
+}
+
+export function registerHost(program: Command): void {
+  program
+    .command('host')
+    .description('run the host daemon: components, admin API and dashboard, until stopped')
+    .option(
+      '--data-dir <dir>',
+      'where installed versions, deployments, storage and the admin token live',
+      '.airssys',
+    )
+    .option('--port <n>', 'admin API port; 0 picks a free one and prints it')
+    .option('--bind <address>', 'admin API address (default 127.0.0.1)')
+    .option('--threads <n>', 'scheduler threads (default: one per core; 0 = this thread)')
+    .option('--allow-remote', 'serve the admin API on a non-loopback address without TLS')
+    .option('--examples <dir>', 'install (and on first start deploy) every component folder in <dir>')
+    .option('--config <file>', 'TOML file with the same settings')
+    .option('--json', 'print one JSON line with the URL once started')
+    .action(async (flags: HostFlags) => {
+      try {
+        const file = flags.config === undefined ? {} : readConfig(flags.config);
+        const options: DaemonOptions = {
+          dataDir: flags.dataDir ?? (file['data-dir'] as string | undefined) ?? '.airssys',
+          port: wholeNumber(flags.port ?? file.port ?? 0, 'port', 65535),
+          bind: flags.bind ?? (file.bind as string | undefined),
+          allowRemote: flags.allowRemote ?? (file['allow-remote'] as boolean | undefined),
+          threads:
+            flags.threads === undefined && file.threads === undefined
+              ? undefined
+              : wholeNumber(flags.threads ?? file.threads, 'threads', 256),
+          examples: flags.examples ?? (file.examples as string | undefined),
+        };
+        const daemon = await startDaemon(options);
+        const dashboard = `${daemon.url}/#token=${daemon.token}`;
+        if (flags.json)
+          printJson({ ok: true, url: daemon.url, dashboard, addresses: daemon.host.addresses() });
+        else {
+          process.stdout.write(
+            `airssys-wasm host: serving ${daemon.host.addresses().length} component(s) on ${daemon.host.threads} thread(s)\n` +
+              `  dashboard  ${dashboard}\n  admin API  ${daemon.url}/v1 (bearer token in ${options.dataDir}/admin-token)\n` +
+              '  stop with Ctrl-C\n',
+          );
+        }
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        if (!flags.json)
+          process.stdout.write('stopping: components get their shutdown call, storage is closed\n');
+        await daemon.close();
+      } catch (error) {
+        process.exitCode = reportError(error, flags.json === true);
+      }
+    });
+}

@@ -1,0 +1,249 @@
+/**
+ * The admin HTTP API (Fastify): everything an operator or the CLI does to a running host.
+ * `/livez` and `/readyz` are open (probes); the dashboard page at `/` is open and asks for the
+ * token; everything under `/v1` needs `Authorization: Bearer <token>` (the SSE stream also takes
+ * `?token=`, since a browser's EventSource cannot set headers). Errors are
+ * `{ ok: false, error: { code, message } }` with a status that matches the code.
+ */
+
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Deployer } from '../deploy/deployer.js';
+import type { StrategySpec } from '../deploy/strategies/types.js';
+import type { ComponentHost } from '../host/host.js';
+import { AirssysError, type ErrorCode, isAirssysError } from '../shared/errors.js';
+import type { EventHub } from './event-hub.js';
+import { renderMetrics } from './metrics.js';
+import { tokenMatches } from './token.js';
+
+export interface ApiContext {
+  host: ComponentHost;
+  deployer: Deployer;
+  events: EventHub;
+  token: string;
+  info: () => { version: string; threads: number; dataDir: string; startedAt: number; uptimeMs: number };
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  'invalid-argument': 400,
+  'invalid-manifest': 400,
+  'invalid-component': 400,
+  'signature-invalid': 400,
+  'capability-denied': 403,
+  'not-found': 404,
+  'mailbox-full': 429,
+  timeout: 504,
+};
+
+/** Largest request body (a component payload is capped by the host anyway). */
+const BODY_LIMIT = 2 * 1024 * 1024;
+
+let dashboard: string | undefined;
+function dashboardPage(): string {
+  // Read once, lazily: the page ships beside the compiled daemon (dist/daemon, dist/cli).
+  dashboard ??= readFileSync(new URL('./dashboard.html', import.meta.url), 'utf8');
+  return dashboard;
+}
+
+export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
+  const { host, deployer, events } = ctx;
+
+  app.setErrorHandler((error, _request, reply) => {
+    const failure = isAirssysError(error)
+      ? error
+      : (error as { validation?: unknown; statusCode?: number }).statusCode === 400 ||
+          (error as { statusCode?: number }).statusCode === 413 ||
+          (error as { statusCode?: number }).statusCode === 415
+        ? new AirssysError('invalid-argument', (error as Error).message)
+        : new AirssysError('internal', String((error as Error).message ?? error));
+    void reply.code(STATUS[failure.code] ?? 500).send({ ok: false, error: failure.toJSON() });
+  });
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const header = request.headers.authorization;
+    const presented = header?.startsWith('Bearer ')
+      ? header.slice(7).trim()
+      : (request.query as { token?: string } | undefined)?.token;
+    if (!tokenMatches(ctx.token, presented)) {
+      await reply.code(401).send({
+        ok: false,
+        error: {
+          code: 'capability-denied',
+          message: 'missing or wrong bearer token; it is in <data-dir>/admin-token',
+        },
+      });
+    }
+  });
+
+  app.get('/livez', async () => ({ ok: true }));
+  app.get('/readyz', async () => ({ ok: true, addresses: host.addresses().length }));
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(dashboardPage()));
+
+  app.get('/v1/status', async () => {
+    const status = await deployer.status();
+    const addresses = [];
+    for (const address of host.addresses())
+      addresses.push({ address, versions: await host.versions(address) });
+    return { ok: true, host: ctx.info(), addresses, deployments: status.deployments };
+  });
+
+  app.get('/v1/components', async () => ({ ok: true, versions: deployer.registry.list() }));
+
+  app.post('/v1/components', async (request) => {
+    const body = objectBody(request.body);
+    if (typeof body.path === 'string') return { ok: true, version: await deployer.install(body.path) };
+    if (typeof body.url === 'string' && typeof body.sha256 === 'string') {
+      return { ok: true, version: await deployer.install({ url: body.url, sha256: body.sha256 }) };
+    }
+    throw new AirssysError(
+      'invalid-argument',
+      'body: expected { path } (a folder on the host) or { url, sha256 }',
+    );
+  });
+
+  app.get('/v1/deployments', async () => ({ ok: true, deployments: deployer.deployments.list() }));
+
+  app.post('/v1/deployments', async (request) => {
+    const body = objectBody(request.body);
+    if (typeof body.name !== 'string')
+      throw new AirssysError('invalid-argument', 'body.name: expected a component name');
+    const outcome = await deployer.deploy(body.name, {
+      version: optionalString(body.version, 'version'),
+      address: optionalString(body.address, 'address'),
+      strategy: body.strategy as StrategySpec | undefined,
+      instances: body.instances as number | undefined,
+    });
+    return { ok: true, ...summary(outcome) };
+  });
+
+  app.post('/v1/rollback', async (request) => {
+    const body = objectBody(request.body);
+    if (typeof body.address !== 'string')
+      throw new AirssysError('invalid-argument', 'body.address: expected an address');
+    const outcome = await deployer.rollback(body.address, {
+      version: optionalString(body.version, 'version'),
+    });
+    return { ok: true, ...summary(outcome) };
+  });
+
+  app.delete('/v1/addresses/:address', async (request) => {
+    const { address } = request.params as { address: string };
+    await host.stop(address);
+    return { ok: true };
+  });
+
+  app.post('/v1/addresses/:address/send', async (request) => {
+    const { address } = request.params as { address: string };
+    const { value, codec } = payloadOf(request.body);
+    host.send(address, value, { codec });
+    return { ok: true };
+  });
+
+  app.post('/v1/addresses/:address/request', async (request) => {
+    const { address } = request.params as { address: string };
+    const body = objectBody(request.body);
+    const { value, codec } = payloadOf(body);
+    try {
+      const reply = await host.request(address, value, {
+        codec,
+        timeoutMs: body.timeoutMs as number | undefined,
+      });
+      const text = decodeText(reply.payload);
+      return {
+        ok: true,
+        sender: reply.sender,
+        codec: reply.codec,
+        text,
+        value: reply.value instanceof Uint8Array ? undefined : reply.value,
+      };
+    } catch (error) {
+      // The component's answer, even an error, is the result of this call: 200 with ok:false.
+      if (isAirssysError(error) && error.code !== 'invalid-argument')
+        return { ok: false, error: error.toJSON() };
+      throw error;
+    }
+  });
+
+  app.get('/v1/logs', async (request) => {
+    const limit = Number((request.query as { limit?: string }).limit ?? 100);
+    return {
+      ok: true,
+      events: events.last(Number.isFinite(limit) ? Math.min(Math.max(limit, 1), 500) : 100),
+    };
+  });
+
+  app.get('/v1/metrics', async (_request, reply) => {
+    const addresses = [];
+    for (const address of host.addresses())
+      addresses.push({ address, versions: await host.versions(address) });
+    return reply
+      .type('text/plain; version=0.0.4')
+      .send(renderMetrics(ctx.info().uptimeMs, addresses, deployer.deployments.list()));
+  });
+
+  app.get('/v1/events', (request, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const write = (event: unknown) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+    for (const event of events.last(50)) write(event);
+    const stop = events.watch(write);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      stop();
+      clearInterval(keepAlive);
+    });
+  });
+
+  await app.ready();
+  return app;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AirssysError(
+      'invalid-argument',
+      'expected a JSON object body (content-type: application/json)',
+    );
+  }
+  return body as Record<string, unknown>;
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  throw new AirssysError('invalid-argument', `body.${field}: expected a string`);
+}
+
+/** `{ payload: string, codec?: 'raw' | 'json' }`: raw sends the text's UTF-8, json the payload parsed. */
+function payloadOf(body: unknown): { value: unknown; codec: 'raw' | 'json' } {
+  const b = objectBody(body);
+  const codec = b.codec ?? 'raw';
+  if (codec !== 'raw' && codec !== 'json')
+    throw new AirssysError('invalid-argument', "body.codec: 'raw' or 'json'");
+  if (typeof b.payload !== 'string')
+    throw new AirssysError('invalid-argument', 'body.payload: expected a string');
+  if (codec === 'raw') return { value: b.payload, codec };
+  try {
+    return { value: JSON.parse(b.payload), codec };
+  } catch (error) {
+    throw new AirssysError('invalid-argument', `body.payload is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function decodeText(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function summary(outcome: { id: string; status: string; message: string; rolledBack: boolean }) {
+  return { id: outcome.id, status: outcome.status, message: outcome.message, rolledBack: outcome.rolledBack };
+}

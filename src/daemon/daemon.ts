@@ -1,0 +1,161 @@
+/**
+ * The host daemon: one process that keeps a `ComponentHost` running on a data directory, restores
+ * what served before it stopped, deploys new versions on request, and serves the admin API and
+ * the dashboard. Stopping it (SIGINT/SIGTERM or `close()`) stops the components in supervision
+ * order — each gets its `shutdown` — and closes storage; the next start brings them back.
+ */
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Deployer } from '../deploy/deployer.js';
+import { ComponentHost } from '../host/host.js';
+import { AirssysError } from '../shared/errors.js';
+import { Engine } from '../wasm/engine/engine.js';
+import { buildApi } from './api.js';
+import { EventHub } from './event-hub.js';
+import { loadOrCreateToken } from './token.js';
+
+export interface DaemonOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. Anything else needs `allowRemote`: the API has no TLS of its own. */
+  bind?: string;
+  allowRemote?: boolean;
+  /** Scheduler threads (default: one per core). */
+  threads?: number;
+  /**
+   * A folder of built component folders: each is installed, and deployed unless its address
+   * already serves (first start). The example components use this.
+   */
+  examples?: string;
+}
+
+export interface Daemon {
+  readonly url: string;
+  readonly token: string;
+  readonly host: ComponentHost;
+  readonly deployer: Deployer;
+  readonly events: EventHub;
+  close(): Promise<void>;
+}
+
+export const DAEMON_VERSION = '0.1.0';
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const bind = options.bind ?? '127.0.0.1';
+  if (!LOOPBACK.has(bind) && !options.allowRemote) {
+    throw new AirssysError(
+      'invalid-argument',
+      `refusing to serve the admin API on ${bind}: it has no TLS of its own; bind to 127.0.0.1 and put a TLS proxy in front, or pass --allow-remote`,
+      { details: { field: 'bind' } },
+    );
+  }
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const token = loadOrCreateToken(dataDir);
+  const events = new EventHub();
+  const host = await ComponentHost.create({
+    threads: options.threads,
+    dataDir,
+    log: (entry) => events.emit({ type: 'log', ...entry }),
+    onFailed: (address, reason) => events.emit({ type: 'failed', address, reason, at: Date.now() }),
+  });
+  const deployer = new Deployer({
+    host,
+    engine: new Engine({ cacheDir: join(dataDir, 'cache') }),
+    dataDir,
+    onCommand: (id, command, error) =>
+      events.emit({
+        type: 'deployment',
+        id,
+        address: id.slice(0, id.lastIndexOf('-')),
+        op: command.op,
+        detail: 'version' in command ? command.version.slice(0, 12) : '',
+        error,
+        at: Date.now(),
+      }),
+  });
+  deployer.lifecycle.on((event) => events.emit({ type: 'lifecycle', ...event }));
+  let api: FastifyInstance | undefined;
+  const startedAt = Date.now();
+  try {
+    const recovered = await deployer.recover();
+    for (const r of recovered) {
+      events.emit({
+        type: 'log',
+        address: r.address,
+        level: 'info',
+        message: `restored ${r.semver}`,
+        at: Date.now(),
+      });
+    }
+    if (options.examples !== undefined) await installExamples(deployer, host, options.examples);
+    api = await buildApi({
+      host,
+      deployer,
+      events,
+      token,
+      info: () => ({
+        version: DAEMON_VERSION,
+        threads: host.threads,
+        dataDir,
+        startedAt,
+        uptimeMs: Date.now() - startedAt,
+      }),
+    });
+    await api.listen({ port: options.port, host: bind });
+  } catch (error) {
+    await api?.close();
+    await host.close();
+    deployer.close();
+    throw error;
+  }
+  const address = api.server.address() as { port: number };
+  const shownHost = bind.includes(':') ? `[${bind}]` : bind;
+  const url = `http://${shownHost}:${address.port}`;
+  // Where the CLI finds this host (with the token beside it).
+  const pointer = join(dataDir, 'daemon.json');
+  writeFileSync(pointer, `${JSON.stringify({ url, pid: process.pid })}\n`);
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    token,
+    host,
+    deployer,
+    events,
+    close() {
+      closing ??= (async () => {
+        rmSync(pointer, { force: true });
+        await api!.close();
+        await host.close();
+        deployer.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Installs every component folder under `dir`; deploys those whose address serves nothing yet. */
+async function installExamples(deployer: Deployer, host: ComponentHost, dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!entry.isDirectory()) continue;
+    const folder = join(dir, entry.name);
+    let manifest: string;
+    try {
+      manifest = await readFile(join(folder, 'Component.toml'), 'utf8');
+    } catch {
+      continue; // not a component folder (a core-module plugin, say)
+    }
+    // Only components of the host's own world run as actors; the others are engine examples.
+    if (!/^world\s*=\s*"airssys:core\//m.test(manifest)) continue;
+    const record = await deployer.install(folder);
+    if (!host.addresses().includes(record.name)) {
+      await deployer.deploy(record.name, { version: record.version });
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// The host daemon in this process (threads: 0): admin API, auth, deploy/rollback over HTTP,
+// metrics, the event stream, and a restart that restores what served.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import { ROOT } from '../support/fixtures.js';
+import { tempDir } from '../support/temp.js';
+
+const examples = join(ROOT, 'fixtures', 'build');
+const daemons: Daemon[] = [];
+afterEach(async () => {
+  for (const d of daemons.splice(0)) await d.close();
+});
+
+async function start(dataDir = tempDir('daemon')) {
+  const daemon = await startDaemon({ dataDir, port: 0, threads: 0, examples });
+  daemons.push(daemon);
+  const call = async (method: string, path: string, body?: unknown, token: string | null = daemon.token) => {
+    const response = await fetch(`${daemon.url}${path}`, {
+      method,
+      headers: {
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const type = response.headers.get('content-type') ?? '';
+    return {
+      status: response.status,
+      body: type.includes('json') ? await response.json() : await response.text(),
+    };
+  };
+  return { daemon, call, dataDir };
+}
+
+describe('host daemon', () => {
+  it('serves probes openly and the API only with the token', async () => {
+    const { call } = await start();
+    expect((await call('GET', '/livez', undefined, null)).status).toBe(200);
+    expect((await call('GET', '/readyz', undefined, null)).body).toMatchObject({ ok: true });
+    const denied = await call('GET', '/v1/status', undefined, null);
+    expect(denied.status).toBe(401);
+    expect((await call('GET', '/v1/status', undefined, 'wrong')).status).toBe(401);
+    const status = await call('GET', '/v1/status');
+    expect(status.status).toBe(200);
+    const addresses = status.body.addresses.map((a: { address: string }) => a.address);
+    expect(addresses).toEqual(expect.arrayContaining(['counter', 'echo', 'stage', 'subscriber']));
+  });
+
+  it('sends requests, deploys and rolls back over HTTP', async () => {
+    const { call } = await start();
+    expect((await call('POST', '/v1/addresses/counter/request', { payload: 'inc' })).body).toMatchObject({
+      ok: true,
+      text: '1',
+    });
+    const bad = await call('POST', '/v1/addresses/counter/request', { payload: 'boom' });
+    expect(bad.body).toMatchObject({ ok: false, error: { code: 'trap' } });
+    const deploy = await call('POST', '/v1/deployments', { name: 'counter', version: '0.2.0' });
+    expect(deploy.body).toMatchObject({ ok: true, status: 'done' });
+    expect((await call('POST', '/v1/addresses/counter/request', { payload: 'get' })).body.text).toBe('v2:1');
+    expect((await call('POST', '/v1/rollback', { address: 'counter' })).body).toMatchObject({
+      status: 'done',
+    });
+    expect((await call('POST', '/v1/addresses/counter/request', { payload: 'get' })).body.text).toBe('1');
+    const missing = await call('POST', '/v1/deployments', { name: 'nothing' });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect((await call('POST', '/v1/deployments', 'not json')).status).toBe(400);
+  });
+
+  it('exports metrics and streams events', async () => {
+    const { daemon, call } = await start();
+    await call('POST', '/v1/addresses/echo/request', { payload: 'hi' });
+    const metrics = await call('GET', '/v1/metrics');
+    expect(metrics.body).toMatch(
+      /airssys_messages_handled_total\{address="echo",version="0\.1\.0",id="[0-9a-f]{12}"\} 1/,
+    );
+    const controller = new AbortController();
+    const response = await fetch(`${daemon.url}/v1/events?token=${daemon.token}`, {
+      signal: controller.signal,
+    });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toMatch(/^data: \{"type":"(lifecycle|log|deployment)"/);
+    controller.abort();
+  });
+
+  it('refuses a non-loopback bind without --allow-remote', async () => {
+    await expect(
+      startDaemon({ dataDir: tempDir('daemon-remote'), port: 0, bind: '0.0.0.0', threads: 0 }),
+    ).rejects.toMatchObject({
+      code: 'invalid-argument',
+      message: expect.stringContaining('TLS'),
+    });
+  });
+
+  it('restores components, versions and state after a restart', async () => {
+    const dataDir = tempDir('daemon-restart');
+    const first = await start(dataDir);
+    await first.call('POST', '/v1/addresses/counter/request', { payload: 'inc' });
+    await first.call('POST', '/v1/deployments', { name: 'counter', version: '0.2.0' });
+    await first.daemon.close();
+    daemons.splice(daemons.indexOf(first.daemon), 1);
+    const second = await start(dataDir);
+    expect(second.daemon.token).toBe(first.daemon.token);
+    expect((await second.call('POST', '/v1/addresses/counter/request', { payload: 'get' })).body.text).toBe(
+      'v2:1',
+    );
+  });
+});
