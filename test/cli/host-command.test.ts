@@ -75,6 +75,13 @@ describe('airssys-wasm host', () => {
       const failed = cli('call', 'counter', 'boom', '--json');
       expect(JSON.parse(failed.stdout)).toMatchObject({ ok: false, error: { code: 'trap' } });
       expect(cli('logs', '--limit', '5').status).toBe(0);
+      expect(cli('stop', 'echo').stdout).toMatch(/stopped echo/);
+      expect(JSON.parse(cli('call', 'echo', 'x', '--json').stdout)).toMatchObject({
+        ok: false,
+        error: { code: 'not-found' },
+      });
+      expect(cli('start', 'echo').status).toBe(0);
+      expect(cli('call', 'echo', 'back').stdout.trim()).toBe('back');
     } finally {
       child.kill('SIGTERM');
     }
