@@ -53,6 +53,21 @@ function inTurn<T>(store: KeyValueStore, work: () => T): T {
   }
 }
 
+/** Copies each namespace from one naming to another, in one turn; returns the keys copied. */
+function copyAll(
+  store: KeyValueStore,
+  namespaces: readonly string[],
+  from: (ns: string) => string,
+  to: (ns: string) => string,
+): number {
+  return inTurn(store, () =>
+    namespaces.reduce(
+      (n, ns) => n + copy(store.namespace(from(ns), UNBOUNDED), store.namespace(to(ns), UNBOUNDED)),
+      0,
+    ),
+  );
+}
+
 /** Copies the component's namespaces into snapshot `id`; returns the number of keys copied. */
 export function snapshotStorage(
   store: KeyValueStore,
@@ -60,16 +75,11 @@ export function snapshotStorage(
   namespaces: readonly string[],
   id: string,
 ): number {
-  return inTurn(store, () =>
-    namespaces.reduce(
-      (n, ns) =>
-        n +
-        copy(
-          store.namespace(liveNamespace(component, ns), UNBOUNDED),
-          store.namespace(snapshotNamespace(component, id, ns), UNBOUNDED),
-        ),
-      0,
-    ),
+  return copyAll(
+    store,
+    namespaces,
+    (ns) => liveNamespace(component, ns),
+    (ns) => snapshotNamespace(component, id, ns),
   );
 }
 
@@ -80,16 +90,11 @@ export function restoreStorage(
   namespaces: readonly string[],
   id: string,
 ): number {
-  return inTurn(store, () =>
-    namespaces.reduce(
-      (n, ns) =>
-        n +
-        copy(
-          store.namespace(snapshotNamespace(component, id, ns), UNBOUNDED),
-          store.namespace(liveNamespace(component, ns), UNBOUNDED),
-        ),
-      0,
-    ),
+  return copyAll(
+    store,
+    namespaces,
+    (ns) => snapshotNamespace(component, id, ns),
+    (ns) => liveNamespace(component, ns),
   );
 }
 

@@ -10,10 +10,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { ComponentRegistry, type InstallRequest, signingPayload } from '../../src/deploy/registry.js';
 import { AirssysError } from '../../src/shared/errors.js';
+import { bundleModule } from '../support/bundle.js';
 import { fixture } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
 
@@ -359,29 +359,7 @@ describe('ComponentRegistry — integrity and durability', () => {
   describe('a process killed mid-install', () => {
     let bundled: Promise<string> | undefined;
     // The child cannot load TypeScript: bundle the registry, better-sqlite3 left external.
-    const bundle = () =>
-      (bundled ??= (async () => {
-        const sqlite = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href;
-        const outfile = join(tempDir('registry-bundle'), 'registry.mjs');
-        await build({
-          entryPoints: [new URL('../../src/deploy/registry.ts', import.meta.url).pathname],
-          bundle: true,
-          platform: 'node',
-          format: 'esm',
-          target: 'node20',
-          outfile,
-          logLevel: 'silent',
-          plugins: [
-            {
-              name: 'external-better-sqlite3',
-              setup(b) {
-                b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: sqlite, external: true }));
-              },
-            },
-          ],
-        });
-        return pathToFileURL(outfile).href;
-      })());
+    const bundle = () => (bundled ??= bundleModule('deploy/registry.ts', tempDir('registry-bundle')));
 
     /**
      * Installs 1.0.0, then installs 1.1.0 (4 MiB) and is killed: at the `stop` step — frozen

@@ -12,7 +12,8 @@ import { isAirssysError } from '../../shared/errors.js';
 import type { Component, Engine } from '../../wasm/engine/engine.js';
 import { parseManifest } from '../../wasm/manifest/parse.js';
 
-export interface ActorRow {
+/** One line of the demo's table: what ran, what came out, whether that was what should. */
+export interface DemoRow {
   component: string;
   call: string;
   outcome: string;
@@ -53,8 +54,8 @@ async function configured(
   return engine.compile(bytes, manifest);
 }
 
-export async function actorRows(engine: Engine, dir: string): Promise<ActorRow[]> {
-  const rows: ActorRow[] = [];
+export async function actorRows(engine: Engine, dir: string): Promise<DemoRow[]> {
+  const rows: DemoRow[] = [];
   const host = await ComponentHost.create({ threads: 0 });
   const step = async (
     component: string,

@@ -14,7 +14,7 @@ import { toJsonValue } from '../../wasm/component/json-values.js';
 import type { Engine } from '../../wasm/engine/engine.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
 import { EXIT_FAILED, EXIT_OK, printJson } from '../output.js';
-import { actorRows } from './demo-actors.js';
+import { actorRows, type DemoRow } from './demo-actors.js';
 
 interface DemoCall {
   component: string;
@@ -48,15 +48,7 @@ const CALLS: DemoCall[] = [
   { component: 'hostile', call: 'alloc-bomb', args: [], expect: 'out-of-memory', note: 'grow until refused' },
 ];
 
-interface Row {
-  component: string;
-  call: string;
-  outcome: string;
-  fuel: number;
-  ms: number;
-  note: string;
-  asExpected: boolean;
-}
+type Row = DemoRow;
 
 export function registerDemo(program: Command): void {
   withEngineOptions(

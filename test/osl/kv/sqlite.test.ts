@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SqliteKeyValueStore } from '../../../src/osl/kv/sqlite-store.js';
+import { bundleModule } from '../../support/bundle.js';
 import { tempDir } from '../../support/temp.js';
-import { bundleSqliteStore } from './bundle.js';
 import { runKvContract } from './contract.js';
 
 const dir = tempDir('kv-sqlite');
@@ -19,7 +19,7 @@ let files = 0;
 const freshPath = () => join(dir, `kv-${++files}.db`);
 const b = (text: string) => new TextEncoder().encode(text);
 let built: Promise<string> | undefined;
-const bundle = () => (built ??= bundleSqliteStore(tempDir('kv-bundle')));
+const bundle = () => (built ??= bundleModule('osl/kv/sqlite-store.ts', tempDir('kv-bundle')));
 
 // Note: the contract checks semantics, not durability; `normal` spares it an fsync per write.
 runKvContract('SqliteKeyValueStore', {

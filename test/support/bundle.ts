@@ -1,7 +1,7 @@
 /**
- * Builds `src/osl/kv/sqlite-store.ts` into one ES module for child processes and worker threads,
- * which cannot load TypeScript. better-sqlite3 stays external, imported by absolute URL so the
- * bundle works from a temporary folder.
+ * Builds one of our TypeScript modules into a single ES module for child processes and worker
+ * threads, which cannot load TypeScript. better-sqlite3 stays external, imported by absolute URL
+ * so the bundle works from a temporary folder.
  */
 
 import { createRequire } from 'node:module';
@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-/** Returns the bundle's file URL. */
-export async function bundleSqliteStore(dir: string): Promise<string> {
+/** `source` relative to the repository's `src/` (e.g. `osl/kv/sqlite-store.ts`); returns the bundle's file URL. */
+export async function bundleModule(source: string, dir: string): Promise<string> {
   const sqlite = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href;
-  const outfile = join(dir, 'sqlite-store.mjs');
+  const outfile = join(dir, `${source.replace(/[/.]/g, '-')}.mjs`);
   await build({
-    entryPoints: [new URL('../../../src/osl/kv/sqlite-store.ts', import.meta.url).pathname],
+    entryPoints: [new URL(`../../src/${source}`, import.meta.url).pathname],
     bundle: true,
     platform: 'node',
     format: 'esm',
