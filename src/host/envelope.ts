@@ -4,7 +4,7 @@
  * host-only fields (`replyTo`, `error`) are invisible to the component.
  */
 
-import { AirssysError, type ErrorCode, isAirssysError } from '../shared/errors.js';
+import { AirssysError, type ErrorCode } from '../shared/errors.js';
 
 export type MessageKind = 'send' | 'request' | 'reply' | 'publish';
 
@@ -65,15 +65,6 @@ export function errorReply(request: Envelope, sender: string, error: AirssysErro
     payload: utf8.encode(JSON.stringify(body)),
     error: body,
   };
-}
-
-/** Anything thrown, as the `AirssysError` a message's sender is told about. */
-export function asMessagingError(error: unknown): AirssysError {
-  return isAirssysError(error)
-    ? error
-    : new AirssysError('internal', `host failure while delivering a message: ${String(error)}`, {
-        cause: error,
-      });
 }
 
 export function tooLarge(size: number, max: number, target: string): AirssysError {

@@ -150,8 +150,6 @@ export class HostNode implements ActorHost {
   /** Deterministic weighted split: messages routed per address on this node. */
   private readonly routed = new Map<string, number>();
   private readonly mirrored = new Map<string, number>();
-  /** Copies for shadow versions dropped because their mailbox was full. */
-  mirrorsDropped = 0;
   private readonly actors: (ActorRef | undefined)[] = [];
   private readonly statsByKey: (ActorStats | undefined)[] = [];
   private readonly freeKeys: number[] = [];
@@ -295,10 +293,6 @@ export class HostNode implements ActorHost {
     else this.directory.set(address, entry);
   }
 
-  addressEntry(address: string): AddressEntry | undefined {
-    return this.directory.get(address);
-  }
-
   stats(key: number): ActorStats {
     let s = this.statsByKey[key];
     if (s === undefined) {
@@ -311,11 +305,6 @@ export class HostNode implements ActorHost {
   /** Counters of the local instances of one version of an address. */
   versionStats(address: string, version: string): ActorStats[] {
     return (this.local.get(`${address}@${version}`)?.keys ?? []).map((k) => this.stats(k));
-  }
-
-  /** Messages waiting in an actor's mailbox (including those still in flight to it). */
-  depth(key: number): number {
-    return Atomics.load(this.own, key);
   }
 
   private allocateKey(): number {
@@ -420,7 +409,7 @@ export class HostNode implements ActorHost {
 
   /**
    * Copies a message to the shadow versions of an address, best effort: the copy has its own
-   * correlation id and no reply route, and a full shadow mailbox drops it (counted) rather than
+   * correlation id and no reply route, and a full shadow mailbox drops it rather than
    * pushing back on live traffic.
    */
   private mirror(address: string, entry: AddressEntry, env: Envelope): void {
@@ -438,7 +427,7 @@ export class HostNode implements ActorHost {
       try {
         this.deliver(this.pick(route, env.sender), copy, route.capacity, undefined);
       } catch {
-        this.mirrorsDropped++;
+        // A shadow is an experiment: its full mailbox must not push back on live traffic.
       }
     }
   }
