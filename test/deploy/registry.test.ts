@@ -7,9 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ComponentRegistry, type InstallRequest, signingPayload } from '../../src/deploy/registry.js';
 import { AirssysError } from '../../src/shared/errors.js';
