@@ -16,6 +16,7 @@ import { AirssysError } from '../shared/errors.js';
 import type { Component, Engine } from '../wasm/engine/engine.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
 import { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
+import { installFromArchive, isArchive } from './install-archive.js';
 import { installFromUrl } from './install-url.js';
 import { Lifecycle, type LifecycleState, legalPath } from './lifecycle.js';
 import { type DeploymentOutcome, Reconciler, type ReconcilerOptions } from './reconciler.js';
@@ -75,14 +76,17 @@ export class Deployer {
   }
 
   /**
-   * Installs a component folder (Component.toml + binary), or a component served at an http(s)
-   * URL whose binary must hash to the pinned sha256. Idempotent for the same bytes.
+   * Installs a component folder (Component.toml + binary), a packaged archive of one
+   * (`.tar`, `.tar.gz`, `.tgz`), or a component served at an http(s) URL whose binary must hash
+   * to the pinned sha256. Idempotent for the same bytes.
    */
   async install(source: string | { url: string; sha256: string }): Promise<VersionRecord> {
     const record =
-      typeof source === 'string'
-        ? await this.registry.installFolder(source)
-        : await installFromUrl(this.registry, source.url, source.sha256);
+      typeof source !== 'string'
+        ? await installFromUrl(this.registry, source.url, source.sha256)
+        : isArchive(source)
+          ? await installFromArchive(this.registry, source)
+          : await this.registry.installFolder(source);
     if (record.created)
       this.moveTo(
         `${record.name}@${record.version}`,

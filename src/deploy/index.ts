@@ -6,6 +6,7 @@
 
 export { type AddressStatus, Deployer, type DeployerOptions, type DeployOptions } from './deployer.js';
 export { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
+export { installFromArchive, isArchive } from './install-archive.js';
 export { installFromUrl } from './install-url.js';
 export {
   isLegalTransition,

@@ -10,6 +10,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { installFromArchive, isArchive } from '../../deploy/install-archive.js';
 import { ComponentRegistry, type VersionRecord } from '../../deploy/registry.js';
 import { AirssysError } from '../../shared/errors.js';
 import { MANIFEST_FILE_NAME } from '../../wasm/manifest/schema.js';
@@ -88,7 +89,7 @@ export function registerInstall(program: Command): void {
     program
       .command('install')
       .description("install a component into the registry of a host's data directory (no host needed)")
-      .argument('<component>', 'component folder or its Component.toml')
+      .argument('<component>', 'component folder, its Component.toml, or a .tar/.tar.gz/.tgz of the folder')
       .addHelpText(
         'after',
         `
@@ -101,11 +102,12 @@ Example:
       ),
   ).action(async (component: string, flags: DataDirFlags) => {
     try {
-      const folder = componentFolder(component);
       const registry = ComponentRegistry.open(flags.dataDir);
       let record: VersionRecord;
       try {
-        record = await registry.installFolder(folder);
+        record = isArchive(component)
+          ? await installFromArchive(registry, component)
+          : await registry.installFolder(componentFolder(component));
       } finally {
         registry.close();
       }
