@@ -15,18 +15,19 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { MemoryKeyValueStore } from '../osl/kv/memory-store.js';
 import { SqliteKeyValueStore } from '../osl/kv/sqlite-store.js';
 import type { KeyValueStore } from '../osl/kv/store.js';
-import { AirssysError, type ErrorCode } from '../shared/errors.js';
+import { AirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type BorshSchema, type CodecName, codecCode, decodePayload, encodePayload } from './codec.js';
 import type { ActorStats } from './component-actor.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from './envelope.js';
 import { type AddressEntry, HostNode, type LogEntry, type Member, type NodeMessage } from './node.js';
-import type { ControlReply, ControlRequest, WorkerData, WorkerEvent } from './protocol.js';
+import type { WorkerData, WorkerEvent } from './protocol.js';
 import { dropSnapshot, restoreStorage, snapshotStorage } from './storage-snapshot.js';
+import { WorkerThread } from './worker-thread.js';
 
 export interface ComponentHostOptions {
   /** Scheduler threads; 0 runs components in the caller's thread. Default: one per core. */
@@ -108,47 +109,6 @@ export interface VersionStatus {
   readonly shadow: number;
   readonly instances: number;
   readonly stats: ActorStats[];
-}
-
-class WorkerThread {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
-  readonly worker: Worker;
-  lastBeat = 0;
-  lastBeatAt = performance.now();
-
-  constructor(data: WorkerData, onEvent: (event: WorkerEvent) => void) {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
-    this.worker.on('message', (message: ControlReply | WorkerEvent) => {
-      if ('event' in message) {
-        onEvent(message);
-        return;
-      }
-      const waiter = this.pending.get(message.id);
-      if (waiter === undefined) return;
-      this.pending.delete(message.id);
-      if (message.ok) waiter.resolve(message.value);
-      else {
-        const { code, message: text, details } = message.error;
-        waiter.reject(new AirssysError(code as ErrorCode, text, { details }));
-      }
-    });
-    this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', () => this.failAll(new AirssysError('internal', 'scheduler thread exited')));
-  }
-
-  call<T = unknown>(request: ControlRequest, transfer: Transferable[] = []): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, request }, transfer as never);
-    });
-  }
-
-  private failAll(error: unknown): void {
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
-  }
 }
 
 export class ComponentHost {
