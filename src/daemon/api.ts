@@ -130,7 +130,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
 
   app.delete('/v1/addresses/:address', async (request) => {
     const { address } = request.params as { address: string };
-    await host.stop(address);
+    await deployer.stop(address);
     return { ok: true };
   });
 

@@ -154,7 +154,7 @@ async function installExamples(deployer: Deployer, host: ComponentHost, dir: str
     // Only components of the host's own world run as actors; the others are engine examples.
     if (!/^world\s*=\s*"airssys:core\//m.test(manifest)) continue;
     const record = await deployer.install(folder);
-    if (!host.addresses().includes(record.name)) {
+    if (!host.addresses().includes(record.name) && !deployer.deployments.isStopped(record.name)) {
       await deployer.deploy(record.name, { version: record.version });
     }
   }

@@ -143,6 +143,7 @@ export class Deployer {
     const component = this.compile(record);
     const address = options.address ?? name;
     const first = !this.host.addresses().includes(address);
+    this.deployments.markStopped(address, false);
     return this.reconciler.deploy({
       address,
       component,
@@ -172,6 +173,12 @@ export class Deployer {
       version = last.fromSemver;
     }
     return this.deploy(name, { version, address, strategy: options.strategy ?? { kind: 'blue-green' } });
+  }
+
+  /** Stops an address (each instance gets `shutdown`); it stays stopped across restarts until deployed again. */
+  async stop(address: string): Promise<void> {
+    await this.host.stop(address);
+    this.deployments.markStopped(address, true);
   }
 
   async status(): Promise<{ addresses: AddressStatus[]; deployments: DeploymentRecord[] }> {
@@ -231,7 +238,7 @@ export class Deployer {
     }
     const started: { address: string; semver: string; settled?: 'forward' | 'back' }[] = [];
     for (const [address, { record, version, settled }] of serving) {
-      if (this.host.addresses().includes(address)) continue;
+      if (this.host.addresses().includes(address) || this.deployments.isStopped(address)) continue;
       const component = this.componentFor(record, version);
       await this.host.start(component, { address, instances: record.desired.instances });
       started.push({ address, semver: component.manifest.component.version, settled });

@@ -41,6 +41,8 @@ export class DeploymentStore {
   private readonly records = new Map<string, DeploymentRecord>();
   private readonly file: string | undefined;
   private counter = 0;
+  /** Addresses an operator stopped: a restart must not bring them back. */
+  private readonly stopped = new Set<string>();
 
   /** `dataDir` undefined: in memory only. */
   constructor(dataDir?: string) {
@@ -56,8 +58,13 @@ export class DeploymentStore {
       });
     }
     try {
-      const doc = JSON.parse(text) as { counter: number; deployments: DeploymentRecord[] };
+      const doc = JSON.parse(text) as {
+        counter: number;
+        deployments: DeploymentRecord[];
+        stopped?: string[];
+      };
       this.counter = doc.counter;
+      for (const address of doc.stopped ?? []) this.stopped.add(address);
       for (const record of doc.deployments) this.records.set(record.id, record);
     } catch (error) {
       throw new AirssysError(
@@ -87,6 +94,18 @@ export class DeploymentStore {
     return this.list().filter((r) => r.status === 'running');
   }
 
+  /** Records that an address was stopped on purpose (or, `false`, deployed again). */
+  markStopped(address: string, stopped: boolean): void {
+    if (stopped === this.stopped.has(address)) return;
+    if (stopped) this.stopped.add(address);
+    else this.stopped.delete(address);
+    this.flush();
+  }
+
+  isStopped(address: string): boolean {
+    return this.stopped.has(address);
+  }
+
   save(record: DeploymentRecord): void {
     if (record.history.length > MAX_HISTORY) record.history.splice(0, record.history.length - MAX_HISTORY);
     // JSON round trip: what is stored is a snapshot, not a live object the reconciler mutates.
@@ -96,7 +115,11 @@ export class DeploymentStore {
 
   private flush(): void {
     if (this.file === undefined) return;
-    const text = JSON.stringify({ counter: this.counter, deployments: [...this.records.values()] });
+    const text = JSON.stringify({
+      counter: this.counter,
+      deployments: [...this.records.values()],
+      stopped: [...this.stopped],
+    });
     const tmp = `${this.file}.tmp`;
     try {
       const fd = openSync(tmp, 'w');

@@ -107,5 +107,15 @@ describe('host daemon', () => {
     expect((await second.call('POST', '/v1/addresses/counter/request', { payload: 'get' })).body.text).toBe(
       'v2:1',
     );
+    // A stopped address stays stopped across a restart, until it is deployed again.
+    expect((await second.call('DELETE', '/v1/addresses/echo')).status).toBe(200);
+    await second.daemon.close();
+    daemons.splice(daemons.indexOf(second.daemon), 1);
+    const third = await start(dataDir);
+    const addresses = (await third.call('GET', '/v1/status')).body.addresses.map(
+      (a: { address: string }) => a.address,
+    );
+    expect(addresses).not.toContain('echo');
+    expect(addresses).toContain('counter');
   });
 });
