@@ -16,13 +16,7 @@
  */
 
 import type { KeyValueStore, KvNamespace } from '../osl/kv/store.js';
-import {
-  type ActorRef,
-  ActorSystem,
-  type ExitReason,
-  type Subscription,
-  type Supervisor,
-} from '../rt/index.js';
+import { type ActorRef, ActorSystem, type ExitReason, type Supervisor } from '../rt/index.js';
 import { AirssysError, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type ActorHost, type ActorStats, componentActor } from './component-actor.js';
@@ -38,6 +32,7 @@ import {
 import type { ActorIdentity } from './host-services.js';
 import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
+import { SubscriptionTable } from './subscriptions.js';
 
 /** One instance behind an address: the node it runs on and its key there. */
 export interface Member {
@@ -120,16 +115,6 @@ interface LocalGroup {
   readonly keys: readonly number[];
 }
 
-/**
- * The subscriptions of one address to one pattern, across its instances and nodes. One broker
- * subscription delivers through the address's routing — one copy per publication, to whichever
- * version and instance the routing picks — however many instances subscribed.
- */
-interface AddressSubscription {
-  readonly ids: Set<string>;
-  readonly sub: Subscription;
-}
-
 const MAX_LOG_CHARS = 4096;
 /** Longest chain of requests waiting on each other (A asks B, which asks C, …). */
 const MAX_REQUEST_CHAIN = 32;
@@ -163,12 +148,9 @@ export class HostNode implements ActorHost {
   private readonly deferred = new Map<bigint, { key: number; request: Envelope }>();
   private readonly hostWaiters = new Map<bigint, HostWaiter>();
   private readonly hostSubs = new Map<string, HostCallback>();
-  private readonly addressSubs = new Map<string, AddressSubscription>();
-  /** Subscription id → its (address, pattern) key, for every address subscription known here. */
-  private readonly subIds = new Map<string, { key: string; node: number }>();
-  /** This node's actors' subscriptions: actor key → subscription ids. */
+  private readonly subscriptions: SubscriptionTable;
+  /** This node's actors' subscriptions: actor key → subscription id → pattern. */
   private readonly subsByKey = new Map<number, Map<string, string>>();
-  private readonly hostSubscriptions = new Map<string, { sub: Subscription; node: number }>();
   private nextSub = 1;
   private readonly outboxes = new Map<number, BatchItem[]>();
   private turnOpen = false;
@@ -193,6 +175,11 @@ export class HostNode implements ActorHost {
     this.correlationBase = BigInt(options.index + 1) << 48n;
     this.system = new ActorSystem();
     this.deadlines = new Deadlines((id) => this.requestTimedOut(id));
+    this.subscriptions = new SubscriptionTable(
+      this.system.broker,
+      (address, env) => this.routeTo(address, env),
+      (member, env, id) => this.deliver(member, env, Number.MAX_SAFE_INTEGER, id),
+    );
     this.system.onEvent((event) => {
       if (event.type === 'escalated' && event.name !== undefined) {
         // Supervisors are named `address@version`.
@@ -491,24 +478,18 @@ export class HostNode implements ActorHost {
         this.setAddress(message.address, message.entry);
         return;
       case 'sub':
-        if (message.address !== undefined) this.addAddressSub(message.id, message.address, message.pattern);
-        else if (message.member !== undefined) {
-          this.hostSubscriptions.set(message.id, {
-            sub: this.brokerSubscribe(message.pattern, message.member, message.id),
-            node: message.member.node,
-          });
+        if (message.address !== undefined) {
+          this.subscriptions.addAddress(message.id, message.address, message.pattern);
+        } else if (message.member !== undefined) {
+          this.subscriptions.addCallback(message.id, message.pattern, message.member);
         }
         return;
       case 'unsub':
-        this.dropSub(message.id);
+        this.subscriptions.drop(message.id);
         return;
-      case 'forget-node': {
-        const prefix = `${message.node}:`;
-        for (const id of [...this.subIds.keys(), ...this.hostSubscriptions.keys()]) {
-          if (id.startsWith(prefix)) this.dropSub(id);
-        }
+      case 'forget-node':
+        this.subscriptions.dropNode(message.node);
         return;
-      }
     }
   }
 
@@ -656,7 +637,7 @@ export class HostNode implements ActorHost {
     }
     for (const existing of mine.values()) if (existing === pattern) return;
     const id = `${this.index}:${this.nextSub++}`;
-    this.addAddressSub(id, from.address, pattern);
+    this.subscriptions.addAddress(id, from.address, pattern);
     mine.set(id, pattern);
     this.broadcast({ t: 'sub', id, pattern, address: from.address });
   }
@@ -667,7 +648,7 @@ export class HostNode implements ActorHost {
     for (const [id, subscribed] of mine) {
       if (subscribed !== pattern) continue;
       mine.delete(id);
-      this.dropSub(id);
+      this.subscriptions.drop(id);
       this.broadcast({ t: 'unsub', id });
     }
   }
@@ -760,12 +741,12 @@ export class HostNode implements ActorHost {
   hostSubscribe(pattern: string, callback: HostCallback): () => void {
     const id = `${this.index}:${this.nextSub++}`;
     const member = { node: this.index, key: 0 };
-    const sub = this.brokerSubscribe(pattern, member, id);
+    this.subscriptions.addCallback(id, pattern, member);
     this.hostSubs.set(id, callback);
     this.broadcast({ t: 'sub', id, pattern, member });
     return () => {
       if (!this.hostSubs.delete(id)) return;
-      sub.unsubscribe();
+      this.subscriptions.drop(id);
       this.broadcast({ t: 'unsub', id });
     };
   }
@@ -780,52 +761,12 @@ export class HostNode implements ActorHost {
     this.system.broker.publish(env.target, env);
   }
 
-  /** A host-API subscription: publications go to the callback on `member.node`. */
-  private brokerSubscribe(pattern: string, member: Member, id: string): Subscription {
-    return this.system.broker.subscribe(pattern, (message) => {
-      this.deliver(member, message as Envelope, Number.MAX_SAFE_INTEGER, id);
-    });
-  }
-
-  private addAddressSub(id: string, address: string, pattern: string): void {
-    const key = `${address}\n${pattern}`;
-    let entry = this.addressSubs.get(key);
-    if (entry === undefined) {
-      const sub = this.system.broker.subscribe(pattern, (message) =>
-        this.routeTo(address, message as Envelope),
-      );
-      entry = { ids: new Set(), sub };
-      this.addressSubs.set(key, entry);
-    }
-    entry.ids.add(id);
-    this.subIds.set(id, { key, node: Number(id.slice(0, id.indexOf(':'))) });
-  }
-
-  private dropSub(id: string): void {
-    const host = this.hostSubscriptions.get(id);
-    if (host !== undefined) {
-      host.sub.unsubscribe();
-      this.hostSubscriptions.delete(id);
-      return;
-    }
-    const known = this.subIds.get(id);
-    if (known === undefined) return;
-    this.subIds.delete(id);
-    const entry = this.addressSubs.get(known.key);
-    if (entry === undefined) return;
-    entry.ids.delete(id);
-    if (entry.ids.size === 0) {
-      entry.sub.unsubscribe();
-      this.addressSubs.delete(known.key);
-    }
-  }
-
   private dropSubscriptions(key: number): void {
     const mine = this.subsByKey.get(key);
     if (mine === undefined) return;
     this.subsByKey.delete(key);
     for (const id of mine.keys()) {
-      this.dropSub(id);
+      this.subscriptions.drop(id);
       this.broadcast({ t: 'unsub', id });
     }
   }
