@@ -374,6 +374,20 @@ static inline bool airssys_storage_get(airssys_str ns, airssys_str key, bool *fo
   return true;
 }
 
+/* Reads a counter kept with storage-increment (the host stores 8 bytes little-endian); a missing
+ * key reads as 0, any other value is an invalid-argument error. */
+static inline bool airssys_storage_get_counter(airssys_str ns, airssys_str key, int64_t *value,
+                                               airssys_error *err) {
+  bool found;
+  airssys_bytes stored;
+  if (!airssys_storage_get(ns, key, &found, &stored, err)) return false;
+  if (found && stored.len != 8) return airssys_fail(err, "invalid-argument", "not a counter");
+  uint64_t v = 0;
+  for (size_t i = 0; found && i < 8; i++) v |= (uint64_t)stored.ptr[i] << (8 * i);
+  *value = (int64_t)v;
+  return true;
+}
+
 static inline bool airssys_storage_set(airssys_str ns, airssys_str key, airssys_bytes value,
                                        airssys_error *err) {
   airssys__ret_unit r;

@@ -50,13 +50,14 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   const { host, deployer, events } = ctx;
 
   app.setErrorHandler((error, _request, reply) => {
+    // Fastify's own 4xx (bad JSON, body too large, wrong content type) are the caller's mistakes.
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
     const failure = isAirssysError(error)
       ? error
-      : (error as { validation?: unknown; statusCode?: number }).statusCode === 400 ||
-          (error as { statusCode?: number }).statusCode === 413 ||
-          (error as { statusCode?: number }).statusCode === 415
-        ? new AirssysError('invalid-argument', (error as Error).message)
-        : new AirssysError('internal', String((error as Error).message ?? error));
+      : new AirssysError(
+          status >= 400 && status < 500 ? 'invalid-argument' : 'internal',
+          (error as Error).message,
+        );
     void reply.code(STATUS[failure.code] ?? 500).send({ ok: false, error: failure.toJSON() });
   });
 

@@ -64,7 +64,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     log: (entry) => events.emit({ type: 'log', ...entry }),
     onFailed: (address, reason) => events.emit({ type: 'failed', address, reason, at: Date.now() }),
   });
-  const deployer = new Deployer({
+  const deployer: Deployer = new Deployer({
     host,
     engine: new Engine({ cacheDir: join(dataDir, 'cache') }),
     dataDir,
@@ -72,7 +72,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       events.emit({
         type: 'deployment',
         id,
-        address: id.slice(0, id.lastIndexOf('-')),
+        address: deployer.deployments.get(id)?.address ?? '',
         op: command.op,
         detail: 'version' in command ? command.version.slice(0, 12) : '',
         error,

@@ -11,7 +11,7 @@
  */
 
 import { join } from 'node:path';
-import { type ComponentHost, versionId } from '../host/host.js';
+import { type ComponentHost, versionIdOf } from '../host/host.js';
 import { AirssysError } from '../shared/errors.js';
 import type { Component, Engine } from '../wasm/engine/engine.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
@@ -265,21 +265,23 @@ export class Deployer {
   }
 
   private nameOf(record: DeploymentRecord): string {
-    return this.componentFor(record, record.desired.toVersion).name;
+    return this.installed(record, record.desired.toVersion).name;
   }
 
   /** The installed version a deployment refers to by its version id (binary hash + manifest digest). */
-  private componentFor(record: DeploymentRecord, version: string): Component {
-    const semver = version === record.desired.toVersion ? record.toSemver : record.fromSemver;
-    const candidates = this.registry.list().filter((r) => semver === undefined || r.version === semver);
-    for (const candidate of candidates) {
-      const component = this.compile(candidate);
-      if (versionId(component) === version) return component;
+  private installed(record: DeploymentRecord, version: string): VersionRecord {
+    const found = this.registry.list().find((r) => versionIdOf(r.hash, r.manifestDigest) === version);
+    if (found === undefined) {
+      throw new AirssysError(
+        'not-found',
+        `version ${version.slice(0, 12)} of ${record.address} is no longer installed; reinstall it to recover the address`,
+      );
     }
-    throw new AirssysError(
-      'not-found',
-      `version ${version.slice(0, 12)} of ${record.address} is no longer installed; reinstall it to recover the address`,
-    );
+    return found;
+  }
+
+  private componentFor(record: DeploymentRecord, version: string): Component {
+    return this.compile(this.installed(record, version));
   }
 
   private compile(record: VersionRecord): Component {

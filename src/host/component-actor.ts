@@ -10,7 +10,7 @@
  */
 
 import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
-import { AirssysError, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
+import { AirssysError, ERROR_CODES, type ErrorCode, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
 import type { Envelope } from './envelope.js';
@@ -92,8 +92,7 @@ export function componentActor(
       if (result.tag === 'err') host.answer(identity, message, 0, EMPTY, guestError(name, result.val));
       else host.answer(identity, message, 0x55, EMPTY);
     } catch (error) {
-      const failure =
-        error instanceof AirssysError ? error : new AirssysError('internal', String(error), { cause: error });
+      const failure = toAirssysError(error);
       host.answer(identity, message, 0, EMPTY, failure);
       if (instance.trapped) throw failure; // restart a trapped instance like after any message
     }
@@ -125,10 +124,7 @@ export function componentActor(
       } catch (error) {
         identity.current = undefined;
         stats.crashes++;
-        const failure =
-          error instanceof AirssysError
-            ? error
-            : new AirssysError('internal', `${name}: ${String(error)}`, { cause: error });
+        const failure = toAirssysError(error);
         stats.lastError = { code: failure.code, message: failure.message, at: Date.now() };
         if (message.kind === 'request') host.answer(identity, message, 0, EMPTY, failure);
         throw failure; // the supervisor restarts the instance

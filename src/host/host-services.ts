@@ -8,7 +8,7 @@
 
 import type { KvNamespace } from '../osl/kv/store.js';
 import { parsePattern, topicMatches } from '../rt/index.js';
-import { AirssysError, isAirssysError } from '../shared/errors.js';
+import { AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Manifest } from '../wasm/manifest/schema.js';
 import type { Envelope } from './envelope.js';
 
@@ -40,9 +40,7 @@ type Result<T> = { tag: 'ok'; val?: T } | { tag: 'err'; val: { code: string; mes
 const OK: Result<never> = Object.freeze({ tag: 'ok' }) as Result<never>;
 
 function failure(error: unknown): Result<never> {
-  const e = isAirssysError(error)
-    ? error
-    : new AirssysError('internal', `host service failed: ${String(error)}`, { cause: error });
+  const e = toAirssysError(error);
   return { tag: 'err', val: { code: e.code, message: e.message } };
 }
 

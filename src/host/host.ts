@@ -782,7 +782,12 @@ export class ComponentHost {
  * manifest's digest, since the same binary under a new manifest (config, limits) is a new version.
  */
 export function versionId(component: Component): string {
-  return `${component.compiled.hash.slice(0, 32)}-${component.manifest.source.digest.slice(0, 8)}`;
+  return versionIdOf(component.compiled.hash, component.manifest.source.digest);
+}
+
+/** `versionId` from the two digests, for callers that hold a registry record, not a compiled component. */
+export function versionIdOf(binarySha256: string, manifestSha256: string): string {
+  return `${binarySha256.slice(0, 32)}-${manifestSha256.slice(0, 8)}`;
 }
 
 function received(env: Envelope, schema: BorshSchema | undefined): ReceivedMessage {

@@ -24,6 +24,7 @@ export {
   type StartOptions,
   type VersionStatus,
   versionId,
+  versionIdOf,
 } from './host.js';
 export { HOST_SERVICES } from './host-services.js';
 export type { LogEntry } from './node.js';

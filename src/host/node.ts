@@ -135,6 +135,8 @@ export class HostNode implements ActorHost {
   /** Deterministic weighted split: messages routed per address on this node. */
   private readonly routed = new Map<string, number>();
   private readonly mirrored = new Map<string, number>();
+  /** Per route, the members `pick` chooses among (this node's, when it has any). */
+  private readonly localMembers = new WeakMap<Route, readonly Member[]>();
   private readonly actors: (ActorRef | undefined)[] = [];
   private readonly statsByKey: (ActorStats | undefined)[] = [];
   private readonly freeKeys: number[] = [];
@@ -341,7 +343,7 @@ export class HostNode implements ActorHost {
     }
     const n = (this.routed.get(address) ?? 0) + 1;
     this.routed.set(address, n);
-    // Spread each version's share evenly over 100 messages (bit-reversed slot), not in a block.
+    // Spread each version's share evenly over 100 messages (slots visited in steps of 37), not in a block.
     const slot = spread(n % 100);
     let sum = 0;
     for (const route of routes) {
@@ -354,9 +356,14 @@ export class HostNode implements ActorHost {
   private pick(route: Route, sender: string): Member {
     const members = route.members;
     if (members.length === 1) return members[0];
-    // Sticky per sender, so messages from one sender stay in order; prefer this node's members.
-    const here = members.filter((m) => m.node === this.index);
-    const pool = here.length > 0 ? here : members;
+    // Sticky per sender, so messages from one sender stay in order; prefer this node's members,
+    // found once per route rather than filtered on every message.
+    let pool = this.localMembers.get(route);
+    if (pool === undefined) {
+      const here = members.filter((m) => m.node === this.index);
+      pool = here.length > 0 ? here : members;
+      this.localMembers.set(route, pool);
+    }
     return pool[hash(sender) % pool.length];
   }
 

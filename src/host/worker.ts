@@ -6,7 +6,7 @@
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { SqliteKeyValueStore } from '../osl/kv/sqlite-store.js';
-import { AirssysError, isAirssysError } from '../shared/errors.js';
+import { toAirssysError } from '../shared/errors.js';
 import { Component } from '../wasm/engine/engine.js';
 import { HostNode, type NodeMessage } from './node.js';
 import type { ControlReply, ControlRequest, WorkerData, WorkerEvent } from './protocol.js';
@@ -72,7 +72,7 @@ port.on('message', async (message: { id: number; request: ControlRequest }) => {
   try {
     reply = { id: message.id, ok: true, value: await handle(message.request) };
   } catch (error) {
-    const e = isAirssysError(error) ? error : new AirssysError('internal', String(error), { cause: error });
+    const e = toAirssysError(error);
     reply = { id: message.id, ok: false, error: { code: e.code, message: e.message, details: e.details } };
   }
   port.postMessage(reply);

@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import { DeploymentStore } from '../../deploy/deployment-store.js';
 import { ComponentRegistry, type VersionRecord } from '../../deploy/registry.js';
+import { versionIdOf } from '../../host/host.js';
 import { AirssysError } from '../../shared/errors.js';
 import { EXIT_OK, printJson, reportError } from '../output.js';
 import { type DataDirFlags, existingDataDir, shortHash, withDataDirOptions } from './install.js';
@@ -57,8 +58,7 @@ export function registerUninstall(program: Command): void {
 
 /** The address whose recorded deployments still need `record`, if any (as `Deployer.recover` reads them). */
 function servedAt(dataDir: string, record: VersionRecord): string | undefined {
-  // Note: deployments name a version by the host's version id (see `versionId` in host/host.ts).
-  const id = `${record.hash.slice(0, 32)}-${record.manifestDigest.slice(0, 8)}`;
+  const id = versionIdOf(record.hash, record.manifestDigest);
   const needed = new Map<string, string[]>();
   // Oldest first, so the last word on an address is its newest deployment.
   for (const d of new DeploymentStore(dataDir).list().reverse()) {
