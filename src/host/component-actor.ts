@@ -10,10 +10,10 @@
  */
 
 import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
-import { AirssysError, ERROR_CODES, type ErrorCode, toAirssysError } from '../shared/errors.js';
+import { type AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
-import type { Envelope } from './envelope.js';
+import { type Envelope, guestError } from './envelope.js';
 import { type ActorIdentity, HOST_SERVICES, hostServices, type ServiceBackend } from './host-services.js';
 
 export const LIFECYCLE = 'airssys:core/component-lifecycle@1.0.0';
@@ -59,14 +59,6 @@ interface Lifecycle {
   handleMessage: GuestFn;
 }
 
-function guestError(component: string, val: { code: string; message: string }): AirssysError {
-  const known = (ERROR_CODES as readonly string[]).includes(val.code);
-  return new AirssysError(known ? (val.code as ErrorCode) : 'internal', `${component}: ${val.message}`, {
-    blame: 'guest',
-    details: known ? undefined : { guestCode: val.code },
-  });
-}
-
 export function componentActor(
   host: ActorHost,
   component: Component,
@@ -89,7 +81,8 @@ export function componentActor(
       const result = (migrate?.(new TextDecoder().decode(message.payload)) ?? {
         tag: 'ok',
       }) as GuestResult<never>;
-      if (result.tag === 'err') host.answer(identity, message, 0, EMPTY, guestError(name, result.val));
+      if (result.tag === 'err')
+        host.answer(identity, message, 0, EMPTY, guestError(name, result.val.code, result.val.message));
       else host.answer(identity, message, 0x55, EMPTY);
     } catch (error) {
       const failure = toAirssysError(error);
@@ -107,7 +100,7 @@ export function componentActor(
     preStart(ctx: ActorContext<Envelope, Lifecycle>): void {
       const init = ctx.state.instance.resolve(`${LIFECYCLE}#init`);
       const result = init(config) as GuestResult<never>;
-      if (result.tag === 'err') throw guestError(name, result.val);
+      if (result.tag === 'err') throw guestError(name, result.val.code, result.val.message);
     },
 
     handle(message: Envelope, ctx: ActorContext<Envelope, Lifecycle>): void {
@@ -135,7 +128,7 @@ export function componentActor(
         stats.errors++;
         stats.lastError = { ...result.val, at: Date.now() };
         if (message.kind === 'request')
-          host.answer(identity, message, 0, EMPTY, guestError(name, result.val));
+          host.answer(identity, message, 0, EMPTY, guestError(name, result.val.code, result.val.message));
         return;
       }
       if (message.kind !== 'request') return;

@@ -4,7 +4,7 @@
  * host-only fields (`replyTo`, `error`) are invisible to the component.
  */
 
-import { AirssysError, type ErrorCode } from '../shared/errors.js';
+import { AirssysError, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
 
 export type MessageKind = 'send' | 'request' | 'reply' | 'publish';
 
@@ -65,6 +65,19 @@ export function errorReply(request: Envelope, sender: string, error: AirssysErro
     payload: utf8.encode(JSON.stringify(body)),
     error: body,
   };
+}
+
+/**
+ * An error a component reported (`{code, message}` from `handle-message`, or forwarded in the
+ * error codec) as an `AirssysError`; a code outside the host's list becomes `internal`, keeping
+ * the component's own code in `details.guestCode`.
+ */
+export function guestError(who: string, code: unknown, message: unknown): AirssysError {
+  const known = (ERROR_CODES as readonly unknown[]).includes(code);
+  return new AirssysError(known ? (code as ErrorCode) : 'internal', `${who}: ${String(message)}`, {
+    blame: 'guest',
+    details: known ? undefined : { guestCode: code },
+  });
 }
 
 export function tooLarge(size: number, max: number, target: string): AirssysError {

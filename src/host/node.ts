@@ -17,7 +17,7 @@
 
 import type { KeyValueStore, KvNamespace } from '../osl/kv/store.js';
 import { type ActorRef, ActorSystem, type ExitReason, type Supervisor } from '../rt/index.js';
-import { AirssysError, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
+import { AirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type ActorHost, type ActorStats, componentActor } from './component-actor.js';
 import { Deadlines } from './deadlines.js';
@@ -25,6 +25,7 @@ import {
   type Envelope,
   ERROR_CODEC,
   errorReply,
+  guestError,
   HOST_ADDRESS,
   type ReplyRoute,
   tooLarge,
@@ -889,10 +890,7 @@ function replyError(reply: Envelope): AirssysError | undefined {
   if (reply.codec !== ERROR_CODEC) return undefined;
   try {
     const body = JSON.parse(new TextDecoder().decode(reply.payload)) as { code?: unknown; message?: unknown };
-    const code = (ERROR_CODES as readonly unknown[]).includes(body.code)
-      ? (body.code as ErrorCode)
-      : 'internal';
-    return new AirssysError(code, `${reply.sender}: ${String(body.message)}`, { blame: 'guest' });
+    return guestError(reply.sender, body.code, body.message);
   } catch {
     return new AirssysError(
       'messaging-error',
