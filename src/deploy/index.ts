@@ -1,7 +1,7 @@
 /**
- * `deploy`: installed versions (the registry), the lifecycle state machine, semver order,
- * deployment strategies as pure functions and the reconciler that applies them (SPEC §6).
- * See docs/deploy.md.
+ * `deploy`: installed versions (the registry), signatures and trust levels, the lifecycle state
+ * machine, semver order, deployment strategies as pure functions and the reconciler that applies
+ * them (SPEC §6). See docs/deploy.md and docs/signing.md.
  */
 
 export { type AddressStatus, Deployer, type DeployerOptions, type DeployOptions } from './deployer.js';
@@ -35,10 +35,26 @@ export {
   type RetainOptions,
   SOURCE_KINDS,
   type SourceKind,
-  signingPayload,
   type VersionRecord,
 } from './registry.js';
 export { compareSemver, isValidSemver, parseSemver, type Semver, tryParseSemver } from './semver.js';
+export {
+  type ComponentFiles,
+  generateKeyPair,
+  keyFingerprint,
+  loadTrustOptions,
+  parseTrustLevel,
+  readComponentFolder,
+  readSignatureFile,
+  SIGNATURE_FILE_NAME,
+  type SignedVersion,
+  signComponent,
+  signingPayload,
+  TRUST_LEVELS,
+  type TrustLevel,
+  verifyComponent,
+  writeSignatureFile,
+} from './signing.js';
 export {
   isFinal,
   judgeCanary,

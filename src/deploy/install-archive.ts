@@ -14,6 +14,7 @@ import { AirssysError } from '../shared/errors.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
 import { MANIFEST_FILE_NAME } from '../wasm/manifest/schema.js';
 import type { ComponentRegistry, VersionRecord } from './registry.js';
+import { readSignatureFile } from './signing.js';
 
 /** Largest archive accepted, and largest total of the files it unpacks to. */
 const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
@@ -79,7 +80,12 @@ export async function installFromArchive(registry: ComponentRegistry, file: stri
         `${archive} has no ${manifest.component.wasm.slice(folder.length + 1)} beside its ${MANIFEST_FILE_NAME}`,
       );
     }
-    return registry.install({ bytes, manifestText, source: { kind: 'archive', location: archive } });
+    return registry.install({
+      bytes,
+      manifestText,
+      signature: readSignatureFile(folder),
+      source: { kind: 'archive', location: archive },
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

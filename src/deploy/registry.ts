@@ -14,9 +14,12 @@
  *
  * A blob is checked against its hash every time it is read: a damaged file is reported as
  * `storage-error`, never returned.
+ *
+ * Each version records its trust level (`trusted`, `unknown`, `development`; see `signing.ts`),
+ * and the host's trust policy decides at install which levels it accepts.
  */
 
-import { createHash, createPublicKey, type KeyObject, randomBytes, verify } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
@@ -28,15 +31,27 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AirssysError } from '../shared/errors.js';
 import { DEFAULT_HOST_POLICY, type HostPolicy } from '../wasm/engine/policy.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
-import { MANIFEST_FILE_NAME } from '../wasm/manifest/schema.js';
 import { isLifecycleState, type LifecycleEvent } from './lifecycle.js';
 import { compareSemver, isValidSemver } from './semver.js';
+import {
+  assessTrust,
+  checkSignature,
+  readComponentFolder,
+  readSignatureFile,
+  requiredTrust,
+  type TrustLevel,
+  type TrustPolicy,
+  toPublicKey,
+  trustPolicy,
+  trustRank,
+} from './signing.js';
+
+export { signingPayload } from './signing.js';
 
 export const SOURCE_KINDS = ['folder', 'files', 'archive', 'url'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -53,8 +68,10 @@ export interface InstallRequest {
   /** The `Component.toml` text, stored verbatim. */
   manifestText: string;
   source: InstallSource;
-  /** Base64 ed25519 signature of `signingPayload(...)` (see `docs/deploy.md`). */
+  /** Base64 ed25519 signature of `signingPayload(...)` (see `docs/signing.md`). */
   signature?: string;
+  /** Install as a development build: trust level `development`, whatever the signature. */
+  development?: boolean;
 }
 
 export interface VersionRecord {
@@ -66,6 +83,8 @@ export interface VersionRecord {
   readonly manifestDigest: string;
   readonly manifestText: string;
   readonly signature?: string;
+  /** `trusted` (signature verified against a trusted key), `unknown` or `development`. */
+  readonly trust: TrustLevel;
   readonly source: InstallSource;
   /** Milliseconds since the epoch. */
   readonly installedAt: number;
@@ -78,8 +97,15 @@ export interface RegistryOptions {
   policy?: HostPolicy;
   /** ed25519 public keys (PEM or `KeyObject`) a signature must verify against. */
   trustedKeys?: readonly (string | KeyObject)[];
-  /** Refuse unsigned installs. Default false. */
+  /** Same as `requireTrust: 'trusted'` (kept for compatibility). Default false. */
   requireSignature?: boolean;
+  /**
+   * The lowest trust level an install may have: `development` (default: anything), `unknown`
+   * (no development builds) or `trusted` (a signature verified against `trustedKeys`).
+   */
+  requireTrust?: TrustLevel;
+  /** Per-component minimum levels, by component name; they replace `requireTrust` for it. */
+  requireTrustFor?: Readonly<Record<string, TrustLevel>>;
   /** Clock for `installedAt`; default `Date.now`. */
   now?: () => number;
 }
@@ -97,7 +123,8 @@ export interface RetainOptions {
   protect?: readonly string[];
 }
 
-const SCHEMA_VERSION = 1;
+/** 2 added `versions.trust` (migrated in place; older rows start as `unknown`). */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS versions (
@@ -107,6 +134,7 @@ const SCHEMA = `
     manifest_digest TEXT NOT NULL,
     manifest_text TEXT NOT NULL,
     signature TEXT,
+    trust TEXT NOT NULL DEFAULT 'unknown',
     source_kind TEXT NOT NULL,
     source_location TEXT NOT NULL,
     installed_at INTEGER NOT NULL,
@@ -131,6 +159,7 @@ interface Row {
   manifest_digest: string;
   manifest_text: string;
   signature: string | null;
+  trust: TrustLevel;
   source_kind: SourceKind;
   source_location: string;
   installed_at: number;
@@ -149,28 +178,8 @@ const HASH_PREFIX_RE = /^[0-9a-f]{8,64}$/;
 const BLOB_RE = /^([0-9a-f]{64})\.wasm$/;
 const TEMP_PREFIX = '.tmp-';
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-const ED25519_SIGNATURE_BYTES = 64;
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-/**
- * The bytes a signature covers: the name, version, binary hash and manifest digest, so neither
- * the binary nor the permissions in the manifest can be swapped under a valid signature.
- *
- * @example
- * const signature = sign(null, signingPayload({ name, version, hash, manifestDigest }), privateKey).toString('base64');
- */
-export function signingPayload(v: {
-  name: string;
-  version: string;
-  hash: string;
-  manifestDigest: string;
-}): Buffer {
-  return Buffer.from(
-    `airssys-wasm signature v1\nname ${v.name}\nversion ${v.version}\nwasm sha256:${v.hash}\nmanifest sha256:${v.manifestDigest}\n`,
-    'utf8',
-  );
-}
 
 /**
  * @example
@@ -184,7 +193,7 @@ export class ComponentRegistry {
   private readonly dbPath: string;
   private readonly policy: HostPolicy;
   private readonly trustedKeys: KeyObject[];
-  private readonly requireSignature: boolean;
+  private readonly trustPolicy: TrustPolicy;
   private readonly now: () => number;
 
   private constructor(
@@ -197,7 +206,7 @@ export class ComponentRegistry {
     this.dbPath = path.join(dataDir, 'registry.db');
     this.policy = options.policy ?? DEFAULT_HOST_POLICY;
     this.trustedKeys = trustedKeys;
-    this.requireSignature = options.requireSignature ?? false;
+    this.trustPolicy = trustPolicy(options);
     this.now = options.now ?? Date.now;
   }
 
@@ -205,7 +214,8 @@ export class ComponentRegistry {
   static open(dataDir: string, options: RegistryOptions = {}): ComponentRegistry {
     const dir = path.resolve(dataDir);
     const dbPath = path.join(dir, 'registry.db');
-    const trustedKeys = (options.trustedKeys ?? []).map(toPublicKey);
+    const trustedKeys = (options.trustedKeys ?? []).map((key) => toPublicKey(key));
+    trustPolicy(options); // Note: a bad level is a configuration error, reported before any I/O.
     let db: Database.Database;
     try {
       mkdirSync(path.join(dir, 'blobs'), { recursive: true });
@@ -227,6 +237,7 @@ export class ComponentRegistry {
       migrate(db, dbPath);
       const registry = new ComponentRegistry(db, dir, options, trustedKeys);
       registry.removeOrphans();
+      registry.checkStoredSignatures();
       return registry;
     } catch (error) {
       db.close();
@@ -261,7 +272,12 @@ export class ComponentRegistry {
     checkBinary(bytes, name, version, this.policy.caps.maxBinaryBytes);
     const hash = sha256(bytes);
     const manifestDigest = manifest.source.digest;
-    const signature = this.checkSignature(request.signature, { name, version, hash, manifestDigest });
+    const { trust, signature } = assessTrust(
+      request,
+      { name, version, hash, manifestDigest },
+      this.trustedKeys,
+      this.trustPolicy,
+    );
 
     return this.write('installing', () => {
       const existing = this.db
@@ -272,6 +288,15 @@ export class ComponentRegistry {
           throw conflict(existing, hash, manifestDigest);
         }
         if (!this.blobIsIntact(hash)) this.writeBlob(hash, bytes);
+        // Note: the content is immutable, its trust is not: installing it again signed by a
+        // trusted key raises it (never lowers it), so "sign it and install again" works.
+        if (trustRank(trust) > trustRank(existing.trust)) {
+          const raised = { ...existing, trust, signature: signature ?? existing.signature };
+          this.db
+            .prepare('UPDATE versions SET trust = ?, signature = ? WHERE name = ? AND version = ?')
+            .run(raised.trust, raised.signature, name, version);
+          return toRecord(raised, false);
+        }
         return toRecord(existing, false);
       }
       if (!this.blobIsIntact(hash)) this.writeBlob(hash, bytes);
@@ -282,40 +307,55 @@ export class ComponentRegistry {
         manifest_digest: manifestDigest,
         manifest_text: manifestText,
         signature: signature ?? null,
+        trust,
         source_kind: source.kind,
         source_location: source.location,
         installed_at: this.now(),
       };
       this.db
         .prepare(
-          `INSERT INTO versions (name, version, hash, manifest_digest, manifest_text, signature, source_kind, source_location, installed_at)
-           VALUES (@name, @version, @hash, @manifest_digest, @manifest_text, @signature, @source_kind, @source_location, @installed_at)`,
+          `INSERT INTO versions (name, version, hash, manifest_digest, manifest_text, signature, trust, source_kind, source_location, installed_at)
+           VALUES (@name, @version, @hash, @manifest_digest, @manifest_text, @signature, @trust, @source_kind, @source_location, @installed_at)`,
         )
         .run(row);
       return toRecord(row, true);
     });
   }
 
-  /** Installs from a component folder: its `Component.toml` and the binary its `wasm` names. */
-  async installFolder(dir: string, options: { signature?: string } = {}): Promise<VersionRecord> {
-    const folder = path.resolve(dir);
-    const file = path.join(folder, MANIFEST_FILE_NAME);
-    const manifestText = await readText(
-      file,
-      `no ${MANIFEST_FILE_NAME} in ${folder}: pass a component folder`,
-    );
-    const manifest = parseManifest(manifestText, { baseDir: folder, path: file, policy: this.policy });
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(manifest.component.wasm);
-    } catch (error) {
-      throw new AirssysError(
-        'not-found',
-        `${manifest.component.name}: cannot read ${manifest.component.wasm} (${errnoOf(error)}): build the component or fix [component] wasm`,
-        { cause: error, details: { path: manifest.component.wasm } },
-      );
-    }
-    return this.install({ bytes, manifestText, source: { kind: 'folder', location: folder }, ...options });
+  /**
+   * Installs from a component folder: its `Component.toml` and the binary its `wasm` names,
+   * signed by `options.signature` or else by the folder's `Component.sig` when it has one.
+   */
+  async installFolder(
+    dir: string,
+    options: { signature?: string; development?: boolean } = {},
+  ): Promise<VersionRecord> {
+    const { folder, manifestText, bytes } = await readComponentFolder(dir, this.policy);
+    const signature = options.signature ?? readSignatureFile(folder);
+    return this.install({
+      bytes,
+      manifestText,
+      source: { kind: 'folder', location: folder },
+      ...(signature === undefined ? {} : { signature }),
+      ...(options.development === undefined ? {} : { development: options.development }),
+    });
+  }
+
+  /** The lowest trust level this registry accepts for component `name`. */
+  requiredTrust(name: string): TrustLevel {
+    return requiredTrust(this.trustPolicy, name);
+  }
+
+  /**
+   * Judges an installed version as if it were installed now, with the current trusted keys and
+   * policy: returns its trust level, or throws `signature-invalid`. For a deployer to call before
+   * running a version installed before the policy got stricter or a key was withdrawn.
+   */
+  checkTrust(
+    record: Pick<VersionRecord, 'name' | 'version' | 'hash' | 'manifestDigest' | 'signature' | 'trust'>,
+  ): TrustLevel {
+    const request = { signature: record.signature, development: record.trust === 'development' };
+    return assessTrust(request, record, this.trustedKeys, this.trustPolicy).trust;
   }
 
   /**
@@ -517,38 +557,29 @@ export class ComponentRegistry {
     return this.rowsOf(name).map((row) => row.version);
   }
 
-  private checkSignature(
-    signature: string | undefined,
-    signed: { name: string; version: string; hash: string; manifestDigest: string },
-  ): string | undefined {
-    const at = `${signed.name}@${signed.version}`;
-    if (signature === undefined) {
-      if (!this.requireSignature) return undefined;
-      throw new AirssysError(
-        'signature-invalid',
-        `${at}: unsigned, and this host requires signed components: sign it with a trusted ed25519 key`,
-        { blame: 'guest', details: { name: signed.name, version: signed.version } },
+  /**
+   * A signature stored unchecked (no trusted keys then, or a registry from before trust levels)
+   * is checked once trusted keys are configured: the versions it verifies become `trusted`.
+   */
+  private checkStoredSignatures(): void {
+    if (this.trustedKeys.length === 0) return;
+    const rows = this.db
+      .prepare("SELECT * FROM versions WHERE trust = 'unknown' AND signature IS NOT NULL")
+      .all() as Row[];
+    const verified = rows.filter((row) => {
+      try {
+        return checkSignature(row.signature!, signedOf(row), this.trustedKeys).verifiedBy !== undefined;
+      } catch {
+        return false; // Note: still `unknown`; `checkTrust` reports it if the policy needs more.
+      }
+    });
+    if (verified.length === 0) return;
+    this.write('recording verified signatures', () => {
+      const update = this.db.prepare(
+        "UPDATE versions SET trust = 'trusted' WHERE name = ? AND version = ? AND trust = 'unknown'",
       );
-    }
-    const bytes = typeof signature === 'string' ? Buffer.from(signature, 'base64') : Buffer.alloc(0);
-    if (
-      bytes.length !== ED25519_SIGNATURE_BYTES ||
-      bytes.toString('base64') !== signature.replace(/\s/g, '')
-    ) {
-      throw new AirssysError(
-        'signature-invalid',
-        `${at}: the signature is not a base64 ed25519 signature (${ED25519_SIGNATURE_BYTES} bytes): pass the base64 text the signer produced`,
-        { blame: 'guest', details: { name: signed.name, version: signed.version } },
-      );
-    }
-    if (this.trustedKeys.length === 0) return signature;
-    const payload = signingPayload(signed);
-    if (this.trustedKeys.some((key) => verify(null, payload, key, bytes))) return signature;
-    throw new AirssysError(
-      'signature-invalid',
-      `${at}: the signature does not verify against any of the ${this.trustedKeys.length} trusted keys: sign this exact binary and manifest with a trusted key, or add the signer's key to the trusted keys`,
-      { blame: 'guest', details: { name: signed.name, version: signed.version, hash: signed.hash } },
-    );
+      for (const row of verified) update.run(row.name, row.version);
+    });
   }
 
   /** Runs `body` holding the write lock; rolls back on any failure. */
@@ -643,6 +674,11 @@ function migrate(db: Database.Database, dbPath: string): void {
       );
     }
     db.exec(SCHEMA);
+    // Note: CREATE TABLE IF NOT EXISTS leaves a version-1 table as it was; add what it lacks.
+    const columns = db.prepare('PRAGMA table_info(versions)').all() as { name: string }[];
+    if (!columns.some((column) => column.name === 'trust')) {
+      db.exec("ALTER TABLE versions ADD COLUMN trust TEXT NOT NULL DEFAULT 'unknown'");
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -655,10 +691,15 @@ function toRecord(row: Row, created: boolean): VersionRecord {
     manifestDigest: row.manifest_digest,
     manifestText: row.manifest_text,
     ...(row.signature === null ? {} : { signature: row.signature }),
+    trust: row.trust,
     source: Object.freeze({ kind: row.source_kind, location: row.source_location }),
     installedAt: row.installed_at,
     created,
   });
+}
+
+function signedOf(row: Row) {
+  return { name: row.name, version: row.version, hash: row.hash, manifestDigest: row.manifest_digest };
 }
 
 function sortRows(rows: Row[]): Row[] {
@@ -737,38 +778,6 @@ function notInstalled(name: string, wanted?: string, versions: string[] = []): A
     `${wanted === undefined ? name : `${name}@${wanted}`} is not in the registry (${installed}): install it first, or pick an installed version`,
     { details: { name, versionOrHash: wanted, versions } },
   );
-}
-
-function toPublicKey(key: string | KeyObject): KeyObject {
-  let object: KeyObject;
-  try {
-    object = typeof key === 'string' ? createPublicKey(key) : key;
-  } catch (error) {
-    throw new AirssysError(
-      'invalid-argument',
-      `trustedKeys: a key is not a PEM public key (${(error as Error).message}): pass ed25519 public keys in PEM (SPKI)`,
-      { cause: error },
-    );
-  }
-  if (object.asymmetricKeyType !== 'ed25519' || object.type !== 'public') {
-    throw new AirssysError(
-      'invalid-argument',
-      `trustedKeys: a key is a ${object.type} ${object.asymmetricKeyType ?? 'symmetric'} key: pass ed25519 public keys`,
-      { details: { type: object.type, asymmetricKeyType: object.asymmetricKeyType } },
-    );
-  }
-  return object;
-}
-
-async function readText(file: string, missing: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new AirssysError('not-found', missing, { cause: error, details: { path: file } });
-    }
-    throw storageError(error, file, 'reading the manifest');
-  }
 }
 
 function syncDir(dir: string): void {

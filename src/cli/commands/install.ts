@@ -1,7 +1,9 @@
 /**
  * `airssys-wasm install <component>`: stores a component folder in the registry of a host's data
  * directory, without a running host. Installing the same version again is a no-op; the same
- * version with other bytes is refused (versions are immutable: bump the version).
+ * version with other bytes is refused (versions are immutable: bump the version). A folder's
+ * `Component.sig` is checked against `--trusted-key`s, and `--require-trust` says which trust
+ * levels are accepted (docs/signing.md).
  *
  * Also home to what the data-directory commands (`install`, `list`, `status`, `uninstall`) share:
  * the `--data-dir` option and the way they print hashes and times.
@@ -12,6 +14,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { installFromArchive, isArchive } from '../../deploy/install-archive.js';
 import { ComponentRegistry, type VersionRecord } from '../../deploy/registry.js';
+import { loadTrustOptions, TRUST_LEVELS } from '../../deploy/signing.js';
 import { AirssysError } from '../../shared/errors.js';
 import { MANIFEST_FILE_NAME } from '../../wasm/manifest/schema.js';
 import { EXIT_OK, printJson, reportError, usage } from '../output.js';
@@ -81,8 +84,17 @@ export function versionJson(record: VersionRecord) {
     installedAt: new Date(record.installedAt).toISOString(),
     source: record.source,
     signed: record.signature !== undefined,
+    trust: record.trust,
   };
 }
+
+interface InstallFlags extends DataDirFlags {
+  trustedKey: string[];
+  requireTrust?: string;
+  development?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerInstall(program: Command): void {
   withDataDirOptions(
@@ -90,6 +102,14 @@ export function registerInstall(program: Command): void {
       .command('install')
       .description("install a component into the registry of a host's data directory (no host needed)")
       .argument('<component>', 'component folder, its Component.toml, or a .tar/.tar.gz/.tgz of the folder')
+      .option(
+        '--trusted-key <pem-file>',
+        'ed25519 public key a signature must verify against (repeatable)',
+        collect,
+        [],
+      )
+      .option('--require-trust <level>', `lowest trust level accepted: ${TRUST_LEVELS.join(' | ')}`)
+      .option('--development', 'install as a development build (trust level development)')
       .addHelpText(
         'after',
         `
@@ -97,17 +117,27 @@ Installing the same name, version and bytes again is a no-op ("already installed
 The same name and version with a different binary or Component.toml is refused
 (exit 2, invalid-argument): versions are immutable, bump [component] version.
 
+A folder's Component.sig (airssys-wasm keys sign) is checked against the --trusted-key
+files; the version is recorded as trusted when it verifies, unknown when unsigned (or no
+key is given), development with --development. A signature that does not verify is
+always refused (exit 1, signature-invalid), and so is a level below --require-trust.
+
 Example:
-  airssys-wasm install fixtures/build/counter --data-dir ./.airssys`,
+  airssys-wasm install fixtures/build/counter --data-dir ./.airssys
+  airssys-wasm install ./counter --trusted-key keys/airssys.pub --require-trust trusted`,
       ),
-  ).action(async (component: string, flags: DataDirFlags) => {
+  ).action(async (component: string, flags: InstallFlags) => {
     try {
-      const registry = ComponentRegistry.open(flags.dataDir);
+      const trust = loadTrustOptions({ trustedKeyFiles: flags.trustedKey, requireTrust: flags.requireTrust });
+      if (flags.development && isArchive(component)) {
+        throw usage('--development applies to a component folder: unpack the archive and install the folder');
+      }
+      const registry = ComponentRegistry.open(flags.dataDir, trust);
       let record: VersionRecord;
       try {
         record = isArchive(component)
           ? await installFromArchive(registry, component)
-          : await registry.installFolder(componentFolder(component));
+          : await registry.installFolder(componentFolder(component), { development: flags.development });
       } finally {
         registry.close();
       }
@@ -117,8 +147,8 @@ Example:
         const at = `${record.name}@${record.version}`;
         process.stdout.write(
           record.created
-            ? `installed ${at} (sha256 ${shortHash(record.hash)}) in ${registry.dataDir}\n`
-            : `${at} already installed (sha256 ${shortHash(record.hash)}) in ${registry.dataDir}\n`,
+            ? `installed ${at} (sha256 ${shortHash(record.hash)}) in ${registry.dataDir}, trust ${record.trust}\n`
+            : `${at} already installed (sha256 ${shortHash(record.hash)}) in ${registry.dataDir}, trust ${record.trust}\n`,
         );
       }
       process.exitCode = EXIT_OK;
@@ -129,7 +159,7 @@ Example:
 }
 
 /** The folder of `<component>`: a folder as is, or the folder of a `Component.toml` path. */
-function componentFolder(component: string): string {
+export function componentFolder(component: string): string {
   const full = resolve(component);
   let isFile = false;
   try {
