@@ -93,12 +93,17 @@ async function watToCore(file) {
 }
 
 async function coreToComponent(core, witFile, world, adapters) {
+  return witToComponent(core, await readFile(witFile, 'utf8'), relative(ROOT, witFile), world, adapters);
+}
+
+// `witName` only names the source in errors.
+async function witToComponent(core, witSource, witName, world, adapters) {
   const { componentEmbed, componentNew } = await wasmTools();
   let embedded;
   try {
-    embedded = await componentEmbed({ binary: core, witSource: await readFile(witFile, 'utf8'), world });
+    embedded = await componentEmbed({ binary: core, witSource, world });
   } catch (e) {
-    throw new BuildError(`embedding ${relative(ROOT, witFile)} (world ${world}): ${errText(e)}`);
+    throw new BuildError(`embedding ${witName} (world ${world}): ${errText(e)}`);
   }
   try {
     return await componentNew(embedded, adapters);
@@ -154,8 +159,45 @@ function watComponent(name, world) {
 const KIT = join(ROOT, 'kit', 'c');
 const CORE_WIT = join(ROOT, 'wit', 'core', 'core.wit');
 const KIT_INPUTS = [join(KIT, 'airssys.h'), join(KIT, 'airssys.c'), CORE_WIT];
+const EXT_WIT = join(ROOT, 'wit', 'ext');
+const EXT_KIT = [join(KIT, 'airssys_ext.h'), join(KIT, 'airssys_ext.c')];
 
-function cComponent(name, world = 'component') {
+// The WIT to embed for a C component that also calls extension interfaces: core.wit as the root
+// package, each wit/ext/<name>.wit as a nested package block, and the fixture's own world in a
+// nested package `airssys:fixtures`: `world` (component, or migratable-component) plus an import
+// of every interface the ext packages define. Returns { source, world } (the fully qualified
+// world to select). Only the interfaces the core module calls end up imported by the component.
+async function extWit(name, world, ext) {
+  const blocks = [];
+  const imports = [];
+  for (const e of ext) {
+    const file = join(EXT_WIT, `${e}.wit`);
+    const text = await readFile(file, 'utf8');
+    const pkg = /^package\s+([^;\s]+)\s*;/m.exec(text);
+    if (!pkg) throw new BuildError(`${relative(ROOT, file)}: no \`package …;\` line`);
+    const [id, version] = pkg[1].split('@');
+    for (const m of text.matchAll(/^interface\s+([\w-]+)/gm)) {
+      imports.push(`import ${id}/${m[1]}${version ? `@${version}` : ''};`);
+    }
+    blocks.push(
+      `${text.slice(0, pkg.index)}package ${pkg[1]} {\n${text.slice(pkg.index + pkg[0].length)}}\n`,
+    );
+  }
+  const own = `package airssys:fixtures {\n  world ${name} {\n    include airssys:core/${world}@1.0.0;\n${imports
+    .map((i) => `    ${i}\n`)
+    .join('')}  }\n}\n`;
+  return {
+    source: [await readFile(CORE_WIT, 'utf8'), ...blocks, own].join('\n'),
+    world: `airssys:fixtures/${name}`,
+  };
+}
+
+// `ext`: names of wit/ext/*.wit packages the component calls (with kit/c/airssys_ext.h); the kit's
+// ext bindings are compiled in and the WIT is composed by extWit.
+function cComponent(name, world = 'component', { ext = [] } = {}) {
+  const inputs = ext.length
+    ? [...KIT_INPUTS, ...EXT_KIT, ...ext.map((e) => join(EXT_WIT, `${e}.wit`))]
+    : KIT_INPUTS;
   return {
     name,
     kind: 'component',
@@ -163,8 +205,9 @@ function cComponent(name, world = 'component') {
       clang(),
       ...(await JCO_TRANSPILE()),
       ...(await Promise.all(
-        KIT_INPUTS.map(async (f) => `input ${relative(ROOT, f)} ${sha256(await readFile(f))}`),
+        inputs.map(async (f) => `input ${relative(ROOT, f)} ${sha256(await readFile(f))}`),
       )),
+      `ext ${ext.join(',')}`,
     ],
     async build(dir) {
       clang();
@@ -190,8 +233,19 @@ function cComponent(name, world = 'component') {
           out,
           join(dir, 'component.c'),
           join(KIT, 'airssys.c'),
+          ...(ext.length ? [join(KIT, 'airssys_ext.c')] : []),
         ]);
-        return { 'component.wasm': await coreToComponent(await readFile(out), CORE_WIT, world) };
+        const core = await readFile(out);
+        if (!ext.length) return { 'component.wasm': await coreToComponent(core, CORE_WIT, world) };
+        const wit = await extWit(name, world, ext);
+        return {
+          'component.wasm': await witToComponent(
+            core,
+            wit.source,
+            `core.wit + ext ${ext.join(', ')}`,
+            wit.world,
+          ),
+        };
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
@@ -300,6 +354,7 @@ const FIXTURES = [
   cComponent('flooder'),
   cComponent('runaway'),
   cComponent('counter-v2', 'migratable-component'),
+  cComponent('ext-gateway', 'component', { ext: ['filesystem', 'network', 'process'] }),
   {
     name: 'extism-add',
     kind: 'core',

@@ -43,8 +43,12 @@ export async function adminCall(
   }
   const doc = (await response.json()) as Record<string, unknown>;
   if (doc.ok === false) {
-    const { code, message } = doc.error as { code: ErrorCode; message: string };
-    throw new AirssysError(code, message);
+    const { code, message, details } = doc.error as {
+      code: ErrorCode;
+      message: string;
+      details?: Record<string, unknown>;
+    };
+    throw new AirssysError(code, message, { details });
   }
   return doc;
 }

@@ -3,12 +3,14 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerCall, registerSend } from './commands/call.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerHost } from './commands/host.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerInstall } from './commands/install.js';
+import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRollback } from './commands/rollback.js';
@@ -39,12 +41,14 @@ registerRollback(program);
 registerCall(program);
 registerSend(program);
 registerLogs(program);
+registerAudit(program);
 registerStart(program);
 registerStop(program);
 registerInstall(program);
 registerList(program);
 registerStatus(program);
 registerUninstall(program);
+registerKeys(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,7 +11,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Deployer } from '../deploy/deployer.js';
 import type { StrategySpec } from '../deploy/strategies/types.js';
 import type { ComponentHost } from '../host/host.js';
+import { permissionsToml, suggestPermissions } from '../host/permissions.js';
 import { AirssysError, type ErrorCode, isAirssysError } from '../shared/errors.js';
+import { auditQuery } from './audit-query.js';
 import type { EventHub } from './event-hub.js';
 import { renderMetrics } from './metrics.js';
 import { tokenMatches } from './token.js';
@@ -34,6 +36,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'mailbox-full': 429,
   timeout: 504,
 };
+
+/** Audit records a suggestion reads: a learn run's refusals are few and recorded once each. */
+const SUGGEST_RECORDS = 100_000;
 
 /** Largest request body (a component payload is capped by the host anyway). */
 const BODY_LIMIT = 2 * 1024 * 1024;
@@ -115,6 +120,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
       address: optionalString(body.address, 'address'),
       strategy: body.strategy as StrategySpec | undefined,
       instances: body.instances as number | undefined,
+      acceptPermissions: body.acceptPermissions === true,
     });
     return { ok: true, ...summary(outcome) };
   });
@@ -165,6 +171,16 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
         return { ok: false, error: error.toJSON() };
       throw error;
     }
+  });
+
+  app.get('/v1/audit', async (request) => ({ ok: true, records: host.audit(auditQuery(request.query)) }));
+
+  app.get('/v1/audit/suggest', async (request) => {
+    const { component } = request.query as { component?: string };
+    if (typeof component !== 'string' || component === '')
+      throw new AirssysError('invalid-argument', 'query component: expected a component name');
+    const lists = suggestPermissions(host.audit({ component, limit: SUGGEST_RECORDS }));
+    return { ok: true, component, permissions: lists, toml: permissionsToml(lists) };
   });
 
   app.get('/v1/logs', async (request) => {

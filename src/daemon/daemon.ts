@@ -10,7 +10,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Deployer } from '../deploy/deployer.js';
+import type { RegistryOptions } from '../deploy/registry.js';
 import { ComponentHost } from '../host/host.js';
+import type { HostPolicy } from '../osl/policy/host-policy.js';
 import { AirssysError } from '../shared/errors.js';
 import { Engine } from '../wasm/engine/engine.js';
 import { buildApi } from './api.js';
@@ -31,6 +33,12 @@ export interface DaemonOptions {
    * already serves (first start). The example components use this.
    */
   examples?: string;
+  /** Trusted keys and the trust a version needs to be installed and deployed. */
+  trust?: RegistryOptions;
+  /** Security mode, host-wide deny rules and quotas for components' file, network and process access. */
+  security?: HostPolicy;
+  /** Components that run in learn mode (nothing granted, every refusal recorded). */
+  learn?: readonly string[];
 }
 
 export interface Daemon {
@@ -61,6 +69,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const host = await ComponentHost.create({
     threads: options.threads,
     dataDir,
+    osl: { policy: options.security },
+    learn: options.learn,
     log: (entry) => events.emit({ type: 'log', ...entry }),
     onFailed: (address, reason) => events.emit({ type: 'failed', address, reason, at: Date.now() }),
   });
@@ -68,6 +78,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     host,
     engine: new Engine({ cacheDir: join(dataDir, 'cache') }),
     dataDir,
+    registry: options.trust,
     onCommand: (id, command, error) =>
       events.emit({
         type: 'deployment',

@@ -12,6 +12,7 @@
 
 import { join } from 'node:path';
 import { type ComponentHost, versionIdOf } from '../host/host.js';
+import { describeDiff, permissionDiff } from '../host/permissions.js';
 import { AirssysError } from '../shared/errors.js';
 import type { Component, Engine } from '../wasm/engine/engine.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
@@ -20,7 +21,7 @@ import { installFromArchive, isArchive } from './install-archive.js';
 import { installFromUrl } from './install-url.js';
 import { Lifecycle, type LifecycleState, legalPath } from './lifecycle.js';
 import { type DeploymentOutcome, Reconciler, type ReconcilerOptions } from './reconciler.js';
-import { ComponentRegistry, type VersionRecord } from './registry.js';
+import { ComponentRegistry, type RegistryOptions, type VersionRecord } from './registry.js';
 import type { Command, StrategySpec } from './strategies/types.js';
 
 export interface DeployerOptions {
@@ -31,6 +32,8 @@ export interface DeployerOptions {
   /** Longest sleep between observations while a strategy waits (default 20 ms). */
   pollMs?: number;
   onCommand?: ReconcilerOptions['onCommand'];
+  /** Trusted keys and the trust a version needs (see docs/signing.md). */
+  registry?: RegistryOptions;
 }
 
 export interface DeployOptions {
@@ -40,6 +43,11 @@ export interface DeployOptions {
   /** Address (default: the component name). */
   address?: string;
   instances?: number;
+  /**
+   * Required when the new version asks for permissions the running one does not have: the
+   * operator has seen the diff (`capability-denied` with `details.added` otherwise).
+   */
+  acceptPermissions?: boolean;
 }
 
 export interface AddressStatus {
@@ -62,7 +70,7 @@ export class Deployer {
   constructor(options: DeployerOptions) {
     this.host = options.host;
     this.engine = options.engine;
-    this.registry = ComponentRegistry.open(options.dataDir);
+    this.registry = ComponentRegistry.open(options.dataDir, options.registry);
     this.deployments = new DeploymentStore(options.dataDir);
     this.lifecycle = new Lifecycle({ persist: (event) => this.registry.recordEvent(event) });
     this.reconciler = new Reconciler(options.host, {
@@ -140,9 +148,12 @@ export class Deployer {
   async deploy(name: string, options: DeployOptions = {}): Promise<DeploymentOutcome> {
     const record =
       options.version === undefined ? this.registry.latest(name) : this.registry.get(name, options.version);
+    // Judged with today's keys and policy: a key withdrawn since the install refuses the version.
+    this.registry.checkTrust(record);
     const component = this.compile(record);
     const address = options.address ?? name;
     const first = !this.host.addresses().includes(address);
+    if (!first && options.acceptPermissions !== true) await this.checkPermissions(address, record, component);
     this.deployments.markStopped(address, false);
     return this.reconciler.deploy({
       address,
@@ -262,6 +273,35 @@ export class Deployer {
     record.updatedAt = Date.now();
     record.history.push({ at: record.updatedAt, op: status, detail: message });
     this.deployments.save(record);
+  }
+
+  /** Refuses a version that may do more than the versions serving `address` now, unless accepted. */
+  private async checkPermissions(
+    address: string,
+    record: VersionRecord,
+    component: Component,
+  ): Promise<void> {
+    const ids = new Set((await this.host.versions(address)).map((v) => v.version));
+    for (const running of this.registry.list({ name: record.name })) {
+      if (!ids.has(versionIdOf(running.hash, running.manifestDigest))) continue;
+      const before = parseManifest(running.manifestText, { baseDir: join(this.registry.dataDir, 'blobs') });
+      const diff = permissionDiff(before.permissions, component.manifest.permissions);
+      if (!diff.widens) continue;
+      throw new AirssysError(
+        'capability-denied',
+        `${record.name} ${record.version} asks for permissions ${running.version} (running at ${address}) does not have: ${describeDiff(diff).join('; ')}. Review them, then deploy again accepting them (--accept-permissions)`,
+        {
+          details: {
+            reason: 'permissions-not-accepted',
+            from: running.version,
+            to: record.version,
+            added: diff.added,
+            removed: diff.removed,
+            quota: diff.quota,
+          },
+        },
+      );
+    }
   }
 
   private nameOf(record: DeploymentRecord): string {

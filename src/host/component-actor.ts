@@ -14,6 +14,7 @@ import { type AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
 import { type Envelope, guestError } from './envelope.js';
+import { extServices, type OperationBackend } from './ext-services.js';
 import { type ActorIdentity, HOST_SERVICES, hostServices, type ServiceBackend } from './host-services.js';
 
 export const LIFECYCLE = 'airssys:core/component-lifecycle@1.0.0';
@@ -28,7 +29,7 @@ type Response =
   | { tag: 'deferred' };
 
 /** What the actor needs from its node besides the host services. */
-export interface ActorHost extends ServiceBackend {
+export interface ActorHost extends ServiceBackend, OperationBackend {
   /** Called before each message is handled: the message left the mailbox. */
   dequeued(key: number): void;
   /** Answers a request (`error` set: the request failed). */
@@ -64,7 +65,13 @@ export function componentActor(
   component: Component,
   identity: ActorIdentity,
 ): () => ActorBehavior<Envelope, Lifecycle> {
-  const imports = { [HOST_SERVICES]: hostServices(host, identity) };
+  // The extensions' closures are made only for components that import them: most do not, and
+  // every closure made here is paid on each spawn.
+  const usesExt = component.plan.imports.some((i) => i.name.startsWith('airssys:ext-'));
+  const imports = {
+    [HOST_SERVICES]: hostServices(host, identity),
+    ...(usesExt ? extServices(host, identity) : {}),
+  };
   const name = identity.address;
   const config = Object.entries(component.manifest.config);
   const stats = host.stats(identity.key);

@@ -4,8 +4,14 @@
  * stamped by the host and cannot be chosen by the component, and each is checked against the
  * capabilities the manifest declared. A refused or failed call returns `err({code, message})`
  * to the component; nothing a component passes can throw into the host or trap the instance.
+ *
+ * Every capability decision is written to the audit log once per instance and subject: the
+ * decision is cached (a component sends to few distinct addresses) and a cached decision is
+ * not a new one — so a component retrying a refused send a million times leaves one record,
+ * not a million.
  */
 
+import type { AuditRecord } from '../osl/audit/audit-log.js';
 import type { KvNamespace } from '../osl/kv/store.js';
 import { parsePattern, topicMatches } from '../rt/index.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
@@ -24,11 +30,17 @@ export interface ServiceBackend {
   unsubscribe(from: ActorIdentity, pattern: string): void;
   namespace(from: ActorIdentity, name: string): KvNamespace;
   log(from: ActorIdentity, level: string, message: string): void;
+  /** Records a capability decision (component, version and time are filled in by the node). */
+  audit(from: ActorIdentity, decision: AuditDecision): void;
 }
+
+export type AuditDecision = Pick<AuditRecord, 'operation' | 'subject' | 'decision' | 'reason' | 'code'>;
 
 /** Who is calling: the address messages are stamped with, and the actor's key on its node. */
 export interface ActorIdentity {
   readonly address: string;
+  /** The version id the instance runs (audit records name it). */
+  readonly version: string;
   readonly key: number;
   readonly manifest: Manifest;
   /** The message being handled, if any (requests it makes join its causal chain). */
@@ -59,18 +71,20 @@ function denied(address: string, what: string, field: string): AirssysError {
 function patternGate(
   patterns: readonly string[],
   matches: (granted: string, name: string) => boolean,
+  decided: (name: string, ok: boolean) => void,
 ): (name: string) => boolean {
-  const decided = new Map<string, boolean>();
+  const cache = new Map<string, boolean>();
   return (name) => {
-    let ok = decided.get(name);
+    let ok = cache.get(name);
     if (ok === undefined) {
       try {
         ok = patterns.some((p) => matches(p, name));
       } catch {
         ok = false; // not a well-formed name: nothing can match it
       }
-      if (decided.size >= 1024) decided.clear();
-      decided.set(name, ok);
+      if (cache.size >= 1024) cache.clear();
+      cache.set(name, ok);
+      decided(name, ok);
     }
     return ok;
   };
@@ -97,19 +111,42 @@ export function hostServices(
 ): Record<string, (...args: any[]) => unknown> {
   const { manifest, address } = me;
   const { messaging, storage } = manifest.permissions;
-  const maySend = patternGate(messaging.send, topicMatches);
-  const maySubscribe = patternGate(messaging.subscribe, patternCovers);
-  const namespaces = new Set(storage.namespaces);
+  const audited =
+    (operation: string, what: (name: string) => string, field: string) => (name: string, ok: boolean) =>
+      backend.audit(me, {
+        operation,
+        subject: name,
+        decision: ok ? 'allow' : 'deny',
+        reason: ok ? 'granted' : denied(address, what(name), field).message,
+        code: ok ? undefined : 'capability-denied',
+      });
+  const sendTo = (name: string) => `send to "${name}"`;
+  const subscribeTo = (name: string) => `subscribe to "${name}"`;
+  const useNamespace = (name: string) => `use storage namespace "${name}"`;
+  const maySend = patternGate(
+    messaging.send,
+    topicMatches,
+    audited('messaging.send', sendTo, 'messaging.send'),
+  );
+  const maySubscribe = patternGate(
+    messaging.subscribe,
+    patternCovers,
+    audited('messaging.subscribe', subscribeTo, 'messaging.subscribe'),
+  );
+  const mayUse = patternGate(
+    storage.namespaces,
+    (granted, name) => granted === name,
+    audited('storage.open', useNamespace, 'storage.namespaces'),
+  );
   const opened = new Map<string, KvNamespace>();
 
   const checkSend = (target: string) => {
-    if (!maySend(target)) throw denied(address, `send to "${target}"`, 'messaging.send');
+    if (!maySend(target)) throw denied(address, sendTo(target), 'messaging.send');
   };
   const ns = (name: string): KvNamespace => {
     let handle = opened.get(name);
     if (handle === undefined) {
-      if (!namespaces.has(name))
-        throw denied(address, `use storage namespace "${name}"`, 'storage.namespaces');
+      if (!mayUse(name)) throw denied(address, useNamespace(name), 'storage.namespaces');
       handle = backend.namespace(me, name);
       opened.set(name, handle);
     }
@@ -147,7 +184,7 @@ export function hostServices(
     },
     publish(topic: string, codec: number, payload: Uint8Array): Result<never> {
       try {
-        if (!maySend(topic)) throw denied(address, `publish on "${topic}"`, 'messaging.send');
+        if (!maySend(topic)) throw denied(address, sendTo(topic), 'messaging.send');
         backend.publish(me, topic, codec, payload);
         return OK;
       } catch (error) {
@@ -156,7 +193,7 @@ export function hostServices(
     },
     subscribe(pattern: string): Result<never> {
       try {
-        if (!maySubscribe(pattern)) throw denied(address, `subscribe to "${pattern}"`, 'messaging.subscribe');
+        if (!maySubscribe(pattern)) throw denied(address, subscribeTo(pattern), 'messaging.subscribe');
         backend.subscribe(me, pattern);
         return OK;
       } catch (error) {

@@ -16,15 +16,26 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { AuditLog, AuditQuery, AuditRecord } from '../osl/audit/audit-log.js';
+import { MemoryAuditLog } from '../osl/audit/memory-audit-log.js';
+import { SqliteAuditLog } from '../osl/audit/sqlite-audit-log.js';
 import { MemoryKeyValueStore } from '../osl/kv/memory-store.js';
 import { SqliteKeyValueStore } from '../osl/kv/sqlite-store.js';
 import type { KeyValueStore } from '../osl/kv/store.js';
 import { AirssysError } from '../shared/errors.js';
-import type { Component } from '../wasm/engine/engine.js';
+import { Component } from '../wasm/engine/engine.js';
 import { type BorshSchema, type CodecName, codecCode, decodePayload, encodePayload } from './codec.js';
 import type { ActorStats } from './component-actor.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from './envelope.js';
-import { type AddressEntry, HostNode, type LogEntry, type Member, type NodeMessage } from './node.js';
+import {
+  type AddressEntry,
+  HostNode,
+  type LogEntry,
+  type Member,
+  type NodeMessage,
+  type NodeOsl,
+} from './node.js';
+import { withoutPermissions } from './permissions.js';
 import type { WorkerData, WorkerEvent } from './protocol.js';
 import { dropSnapshot, restoreStorage, snapshotStorage } from './storage-snapshot.js';
 import { WorkerThread } from './worker-thread.js';
@@ -48,6 +59,23 @@ export interface ComponentHostOptions {
   log?: (entry: LogEntry) => void;
   /** Called when a component's supervisor gave up on it (restart intensity exceeded). */
   onFailed?: (address: string, reason: string, version: string) => void;
+  /**
+   * Where capability decisions are recorded. Default: `<dataDir>/audit.db` (each scheduler
+   * thread writes its own decisions there), or memory without a data directory.
+   */
+  audit?: AuditLog;
+  /**
+   * Files, network and processes for components that import `airssys:ext-*`: the host policy
+   * (security mode, host-wide deny rules, quotas). `ports` and `resolver` replace the real ones
+   * and are honoured only with `threads: 0` (functions do not cross threads).
+   */
+  osl?: NodeOsl;
+  /**
+   * Learn mode: these components (or all, with `true`) run with nothing granted, whatever their
+   * manifest asks; every refusal is recorded, and `suggestPermissions` turns the records into
+   * the least-privilege `[permissions]` that would have allowed what they tried.
+   */
+  learn?: boolean | readonly string[];
 }
 
 export interface StartOptions {
@@ -118,6 +146,8 @@ export class ComponentHost {
   private readonly placements = new Map<string, Placement>();
   private readonly store: KeyValueStore | undefined;
   private readonly storePath: string | undefined;
+  private readonly auditLog: AuditLog;
+  private readonly auditPath: string | undefined;
   private readonly depthBuffers: SharedArrayBuffer[];
   private readonly depths: Int32Array[];
   private readonly heartbeat: SharedArrayBuffer;
@@ -138,9 +168,14 @@ export class ComponentHost {
       mkdirSync(options.dataDir, { recursive: true });
       this.storePath = join(options.dataDir, 'kv.db');
       this.store = new SqliteKeyValueStore({ path: this.storePath });
+      if (options.audit === undefined) this.auditPath = join(options.dataDir, 'audit.db');
     } else if (threads === 0) {
       this.store = new MemoryKeyValueStore();
     }
+    this.auditLog =
+      options.audit ??
+      (this.auditPath === undefined ? new MemoryAuditLog() : new SqliteAuditLog({ path: this.auditPath }));
+
     this.node = new HostNode({
       index: 0,
       depths: this.depthBuffers.map((b) => new Int32Array(b)),
@@ -149,6 +184,8 @@ export class ComponentHost {
       post: (to, message) => this.ports.get(to)?.postMessage(message),
       log: options.log,
       onFailed: options.onFailed,
+      audit: (record) => this.auditLog.record(record),
+      osl: options.osl,
     });
   }
 
@@ -166,6 +203,14 @@ export class ComponentHost {
         'invalid-argument',
         'scheduler threads share storage through a SQLite file: give the host a dataDir, or use threads: 0',
         { details: { field: 'dataDir' } },
+      );
+    }
+    if (threads > 0 && options.audit !== undefined) {
+      // Scheduler threads cannot call a log object living on this thread.
+      throw new AirssysError(
+        'invalid-argument',
+        'a custom audit log works with threads: 0 only; with scheduler threads the host writes <dataDir>/audit.db',
+        { details: { field: 'audit' } },
       );
     }
     const host = new ComponentHost(threads, options);
@@ -231,6 +276,8 @@ export class ComponentHost {
       );
     }
     const version = versionId(component);
+    if (this.learns(component.name))
+      component = new Component(withoutPermissions(component.manifest), component.compiled);
     let placement = this.placements.get(address);
     if (placement?.versions.has(version)) {
       throw new AirssysError('invalid-argument', `${address} already runs version ${version.slice(0, 12)}`, {
@@ -547,6 +594,20 @@ export class ComponentHost {
     return this.node.hostSubscribe(pattern, (env) => callback(received(env, options.schema)));
   }
 
+  /**
+   * Capability decisions of the components, newest first: files, network and processes
+   * (every operation), messaging and storage (each instance's first decision per subject).
+   */
+  audit(query: AuditQuery = {}): AuditRecord[] {
+    return this.auditLog.query(query);
+  }
+
+  /** True when `component` runs in learn mode (see `ComponentHostOptions.learn`). */
+  learns(component: string): boolean {
+    const learn = this.options.learn;
+    return learn === true || (Array.isArray(learn) && learn.includes(component));
+  }
+
   /** Stops every component (newest first), the threads, and closes storage. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -564,6 +625,7 @@ export class ComponentHost {
     );
     for (const port of this.ports.values()) port.close();
     this.store?.close();
+    if (this.options.audit === undefined) this.auditLog.close();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -575,6 +637,8 @@ export class ComponentHost {
       depths: this.depthBuffers,
       heartbeat: this.heartbeat,
       storePath: this.storePath,
+      auditPath: this.auditPath,
+      policy: this.options.osl?.policy,
       maxMessageBytes: this.maxMessageBytes,
     };
     this.workers[index] = new WorkerThread(data, (event) => this.onWorkerEvent(event));

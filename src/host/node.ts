@@ -15,9 +15,14 @@
  * host API, so nobody outside the thread sees the effects of a write that is not yet durable.
  */
 
+import type { AuditLog, AuditRecord } from '../osl/audit/audit-log.js';
 import type { KeyValueStore, KvNamespace } from '../osl/kv/store.js';
+import type { Resolver } from '../osl/middleware/egress-policy.js';
+import type { HostPolicy } from '../osl/policy/host-policy.js';
+import { createSandbox, type Sandbox } from '../osl/sandbox/sandbox.js';
+import type { Ports } from '../osl/sandbox/terminal.js';
 import { type ActorRef, ActorSystem, type ExitReason, type Supervisor } from '../rt/index.js';
-import { AirssysError } from '../shared/errors.js';
+import { AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type ActorHost, type ActorStats, componentActor } from './component-actor.js';
 import { Deadlines } from './deadlines.js';
@@ -30,7 +35,9 @@ import {
   type ReplyRoute,
   tooLarge,
 } from './envelope.js';
-import type { ActorIdentity } from './host-services.js';
+import type { ExtSender, Operation } from './ext-services.js';
+import type { ActorIdentity, AuditDecision } from './host-services.js';
+import { grantsOf } from './permissions.js';
 import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
 import { SubscriptionTable } from './subscriptions.js';
@@ -100,6 +107,17 @@ export interface NodeOptions {
   readonly log?: (entry: LogEntry) => void;
   /** Called when a component's supervisor gave up on it. */
   readonly onFailed?: (address: string, reason: string, version: string) => void;
+  /** Receives every capability decision of this node's components. */
+  readonly audit?: (record: AuditRecord) => void;
+  /** How components reach files, network and processes (`airssys:ext-*`). */
+  readonly osl?: NodeOsl;
+}
+
+export interface NodeOsl {
+  readonly policy?: HostPolicy;
+  /** Replaces the real Node ports (tests; only where the node runs on the caller's thread). */
+  readonly ports?: Partial<Ports>;
+  readonly resolver?: Resolver;
 }
 
 type HostCallback = (message: Envelope) => void;
@@ -124,6 +142,11 @@ const MAX_DEFERRED = 100_000;
 const EMPTY = new Uint8Array(0);
 /** Correlation ids of mirrored requests: a bit no node's ids use, so they never meet real ones. */
 const MIRROR_BASE = 1n << 62n;
+/**
+ * `airssys:ext-*` operations one instance may have in flight: each holds a promise, buffers
+ * and perhaps a socket or a child, so a loop of calls must meet a limit, not the host's memory.
+ */
+export const MAX_OPERATIONS_IN_FLIGHT = 64;
 
 export class HostNode implements ActorHost {
   readonly index: number;
@@ -163,6 +186,12 @@ export class HostNode implements ActorHost {
   private readonly post: ((node: number, message: NodeMessage) => void) | undefined;
   private readonly logSink: (entry: LogEntry) => void;
   private readonly onFailed: (address: string, reason: string, version: string) => void;
+  private readonly auditSink: (record: AuditRecord) => void;
+  private readonly osl: NodeOsl;
+  /** One sandbox per version of an address on this node, made at its first operation. */
+  private readonly sandboxes = new Map<string, Sandbox>();
+  /** Operations in flight per actor key. */
+  private readonly operations = new Map<number, number>();
   private readonly endTurnFn = () => this.endTurn();
 
   constructor(options: NodeOptions) {
@@ -174,6 +203,8 @@ export class HostNode implements ActorHost {
     this.post = options.post;
     this.logSink = options.log ?? (() => {});
     this.onFailed = options.onFailed ?? (() => {});
+    this.auditSink = options.audit ?? (() => {});
+    this.osl = options.osl ?? {};
     // Correlation ids are unique across nodes: the node index in the high bits.
     this.correlationBase = BigInt(options.index + 1) << 48n;
     this.system = new ActorSystem();
@@ -216,7 +247,13 @@ export class HostNode implements ActorHost {
     for (let i = 0; i < count; i++) {
       const key = this.allocateKey();
       keys.push(key);
-      const identity: ActorIdentity = { address, key, manifest: component.manifest, current: undefined };
+      const identity: ActorIdentity = {
+        address,
+        version,
+        key,
+        manifest: component.manifest,
+        current: undefined,
+      };
       children.push({
         id: `${group}#${i}`,
         start: componentActor(shadow ? shadowHost(this) : this, component, identity),
@@ -258,6 +295,11 @@ export class HostNode implements ActorHost {
     for (const key of entry.keys) {
       this.dropSubscriptions(key);
       this.releaseKey(key);
+    }
+    const sandbox = this.sandboxes.get(group);
+    if (sandbox !== undefined) {
+      this.sandboxes.delete(group);
+      await sandbox.close();
     }
   }
 
@@ -673,6 +715,96 @@ export class HostNode implements ActorHost {
     const full = liveNamespace(from.manifest.component.name, name);
     const inner = this.store.namespace(full, { quotaBytes: from.manifest.permissions.storage.quotaBytes });
     return turnBound(inner, () => this.touchStore());
+  }
+
+  audit(from: ActorIdentity, decision: AuditDecision): void {
+    this.auditSink({
+      time: Date.now(),
+      component: from.manifest.component.name,
+      version: from.version,
+      ...decision,
+    });
+  }
+
+  operate(from: ActorIdentity, sender: ExtSender, work: Operation): bigint {
+    const key = from.key;
+    const inFlight = this.operations.get(key) ?? 0;
+    if (inFlight >= MAX_OPERATIONS_IN_FLIGHT) {
+      throw new AirssysError(
+        'quota-exceeded',
+        `${from.address} has ${inFlight} operations in flight, the most one instance may have; wait for their replies before starting more`,
+        { blame: 'guest', details: { limit: MAX_OPERATIONS_IN_FLIGHT } },
+      );
+    }
+    this.operations.set(key, inFlight + 1);
+    const ref = this.actors[key];
+    const id = this.correlationBase | this.nextCorrelation++;
+    const origin: Envelope = {
+      kind: 'request',
+      sender: from.address,
+      target: sender,
+      topic: undefined,
+      correlationId: id,
+      codec: 0,
+      payload: EMPTY,
+    };
+    let started: Promise<{ codec: number; payload: Uint8Array }>;
+    try {
+      started = work(this.sandboxOf(from), this.maxMessageBytes);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    started
+      .then(
+        ({ codec, payload }) =>
+          payload.byteLength > this.maxMessageBytes
+            ? errorReply(origin, sender, tooLarge(payload.byteLength, this.maxMessageBytes, from.address))
+            : {
+                kind: 'reply' as const,
+                sender,
+                target: from.address,
+                topic: undefined,
+                correlationId: id,
+                codec,
+                payload,
+              },
+        (error) => errorReply(origin, sender, toAirssysError(error)),
+      )
+      .then((reply) => {
+        const left = (this.operations.get(key) ?? 1) - 1;
+        if (left === 0) this.operations.delete(key);
+        else this.operations.set(key, left);
+        // The instance that started the operation may have stopped (its key reused since): the
+        // reply is for it alone.
+        if (ref === undefined || this.actors[key] !== ref) return;
+        Atomics.add(this.own, key, 1);
+        try {
+          ref.tell(reply);
+        } catch {
+          Atomics.sub(this.own, key, 1); // stopping: nobody left to tell
+        }
+      });
+    return id;
+  }
+
+  private sandboxOf(from: ActorIdentity): Sandbox {
+    const group = `${from.address}@${from.version}`;
+    let sandbox = this.sandboxes.get(group);
+    if (sandbox === undefined) {
+      const sink = this.auditSink;
+      const audit: AuditLog = { record: sink, query: () => [], flush() {}, close() {} };
+      sandbox = createSandbox({
+        component: from.manifest.component.name,
+        version: from.version,
+        grants: grantsOf(from.manifest),
+        policy: this.osl.policy,
+        audit,
+        ports: this.osl.ports,
+        resolver: this.osl.resolver,
+      });
+      this.sandboxes.set(group, sandbox);
+    }
+    return sandbox;
   }
 
   log(from: ActorIdentity, level: string, message: string): void {

@@ -5,6 +5,7 @@
  */
 
 import type { MessagePort } from 'node:worker_threads';
+import type { HostPolicy } from '../osl/policy/host-policy.js';
 import type { CompiledComponent } from '../wasm/engine/compile.js';
 import type { Manifest } from '../wasm/manifest/schema.js';
 import type { ActorStats } from './component-actor.js';
@@ -16,6 +17,9 @@ export interface WorkerData {
   /** One Int32 per node, bumped by the node while its thread is responsive. */
   readonly heartbeat: SharedArrayBuffer;
   readonly storePath: string | undefined;
+  /** `<dataDir>/audit.db`, where the thread records its components' capability decisions. */
+  readonly auditPath: string | undefined;
+  readonly policy: HostPolicy | undefined;
   readonly maxMessageBytes: number;
 }
 

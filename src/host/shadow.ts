@@ -3,12 +3,13 @@
  * effect is discarded. Its sends, requests and publications go nowhere (they report success, so
  * the component behaves as it would in production); its storage writes land in an in-memory
  * overlay over the live namespace, so it reads real state and never changes it; its replies are
- * dropped by the router. What remains are its counters: handled, errors, crashes — the report a
+ * dropped by the router; its file, network and process operations are refused. What remains are its counters: handled, errors, crashes — the report a
  * shadow deployment compares with the serving version.
  */
 
 import { addChecked, checkDelta, decodeCounter, encodeCounter } from '../osl/kv/counter.js';
 import type { KvNamespace, ListOptions, ListPage } from '../osl/kv/store.js';
+import { AirssysError } from '../shared/errors.js';
 import type { ActorHost } from './component-actor.js';
 
 /** An actor host whose outward effects are discarded (see the file comment). */
@@ -28,6 +29,15 @@ export function shadowHost(inner: ActorHost): ActorHost {
     subscribe: () => {},
     unsubscribe: () => {},
     namespace: (from, name) => new OverlayNamespace(inner.namespace(from, name)),
+    audit: (from, decision) => inner.audit(from, decision),
+    // Files, sockets and children cannot be overlaid: a shadow reaches none of them.
+    operate: (from) => {
+      throw new AirssysError(
+        'capability-denied',
+        `${from.address} runs as a shadow, which has no file, network or process access; test it with a canary instead`,
+        { blame: 'guest' },
+      );
+    },
   };
 }
 

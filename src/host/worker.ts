@@ -5,6 +5,7 @@
  */
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { SqliteAuditLog } from '../osl/audit/sqlite-audit-log.js';
 import { SqliteKeyValueStore } from '../osl/kv/sqlite-store.js';
 import { toAirssysError } from '../shared/errors.js';
 import { Component } from '../wasm/engine/engine.js';
@@ -16,6 +17,7 @@ const port = parentPort!;
 const peers = new Map<number, MessagePort>();
 const beat = new Int32Array(data.heartbeat);
 const store = data.storePath === undefined ? undefined : new SqliteKeyValueStore({ path: data.storePath });
+const audit = data.auditPath === undefined ? undefined : new SqliteAuditLog({ path: data.auditPath });
 const node = new HostNode({
   index: data.index,
   depths: data.depths.map((b) => new Int32Array(b)),
@@ -24,6 +26,8 @@ const node = new HostNode({
   post: (to, message) => peers.get(to)?.postMessage(message),
   log: (entry) => emit({ event: 'log', entry }),
   onFailed: (address, reason, version) => emit({ event: 'failed', address, reason, version }),
+  audit: audit === undefined ? undefined : (record) => audit.record(record),
+  osl: { policy: data.policy },
 });
 const components = new Map<string, Component>();
 
@@ -62,6 +66,7 @@ async function handle(request: ControlRequest): Promise<unknown> {
     case 'shutdown':
       await node.shutdown();
       store?.close();
+      audit?.close();
       for (const p of peers.values()) p.close();
       process.exit(0);
   }

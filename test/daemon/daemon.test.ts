@@ -2,9 +2,10 @@
 // metrics, the event stream, and a restart that restores what served.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import { type Daemon, type DaemonOptions, startDaemon } from '../../src/daemon/daemon.js';
 import { ROOT } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
+import { variant } from '../support/variant.js';
 
 const examples = join(ROOT, 'fixtures', 'build');
 const daemons: Daemon[] = [];
@@ -12,8 +13,8 @@ afterEach(async () => {
   for (const d of daemons.splice(0)) await d.close();
 });
 
-async function start(dataDir = tempDir('daemon')) {
-  const daemon = await startDaemon({ dataDir, port: 0, threads: 0, examples });
+async function start(dataDir = tempDir('daemon'), extra: Partial<DaemonOptions> = {}) {
+  const daemon = await startDaemon({ dataDir, port: 0, threads: 0, examples, ...extra });
   daemons.push(daemon);
   const call = async (method: string, path: string, body?: unknown, token: string | null = daemon.token) => {
     const response = await fetch(`${daemon.url}${path}`, {
@@ -84,6 +85,52 @@ describe('host daemon', () => {
     const { value } = await reader.read();
     expect(new TextDecoder().decode(value)).toMatch(/^data: \{"type":"(lifecycle|log|deployment)"/);
     controller.abort();
+  });
+
+  it('serves the audit log and a learn-mode suggestion; deploys wider permissions only when accepted', async () => {
+    const { call } = await start(undefined, { learn: ['gw'] });
+    const gw = (version: string, permissions: string[]) =>
+      variant('ext-gateway', { name: 'gw', version, permissions });
+    expect((await call('POST', '/v1/components', { path: gw('0.1.0', []) })).body.ok).toBe(true);
+    expect((await call('POST', '/v1/deployments', { name: 'gw' })).body).toMatchObject({ status: 'done' });
+    const refused = await call('POST', '/v1/addresses/gw/request', { payload: 'read /etc/hostname' });
+    expect(refused.body).toMatchObject({ ok: false, error: { code: 'capability-denied' } });
+
+    const audit = await call('GET', '/v1/audit?component=gw&decision=deny');
+    expect(audit.status).toBe(200);
+    expect(audit.body.records).toEqual([
+      expect.objectContaining({ operation: 'fs.read-file', subject: '/etc/hostname', decision: 'deny' }),
+    ]);
+    const suggestion = await call('GET', '/v1/audit/suggest?component=gw');
+    expect(suggestion.body).toMatchObject({
+      ok: true,
+      permissions: { 'filesystem.read': ['/etc/hostname'] },
+      toml: '[permissions]\nfilesystem = { read = ["/etc/hostname"] }\n',
+    });
+    for (const bad of ['decision=maybe', 'limit=0', 'since=soon', 'colour=red']) {
+      const r = await call('GET', `/v1/audit?${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.code).toBe('invalid-argument');
+    }
+    expect((await call('GET', '/v1/audit/suggest')).status).toBe(400);
+    expect((await call('GET', '/v1/audit', undefined, null)).status).toBe(401);
+
+    // A new version asking for more is refused until the operator accepts the diff.
+    await call('POST', '/v1/components', {
+      path: gw('0.2.0', ['filesystem = { read = ["/etc/hostname"] }']),
+    });
+    const widened = await call('POST', '/v1/deployments', { name: 'gw', version: '0.2.0' });
+    expect(widened.status).toBe(403);
+    expect(widened.body.error).toMatchObject({
+      code: 'capability-denied',
+      details: { reason: 'permissions-not-accepted', added: { 'filesystem.read': ['/etc/hostname'] } },
+    });
+    const accepted = await call('POST', '/v1/deployments', {
+      name: 'gw',
+      version: '0.2.0',
+      acceptPermissions: true,
+    });
+    expect(accepted.body).toMatchObject({ ok: true, status: 'done' });
   });
 
   it('refuses a non-loopback bind without --allow-remote', async () => {

@@ -5,6 +5,7 @@ import { ComponentHost } from '../../src/host/index.js';
 import { Engine } from '../../src/wasm/index.js';
 import { fixture } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
+import { variant } from '../support/variant.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const cleanups: (() => Promise<void>)[] = [];
@@ -67,6 +68,41 @@ describe('Deployer', () => {
       ['0.1.0', '0.2.0', 'done'],
       [undefined, '0.1.0', 'done'],
     ]);
+  });
+
+  it('a new version that asks for more permissions is deployed only once they are accepted', async () => {
+    const { host, deployer } = await platform();
+    const v1 = variant('counter', {
+      name: 'counter',
+      permissions: ['storage = { namespaces = ["counter"] }'],
+    });
+    const v2 = variant('counter', {
+      name: 'counter',
+      version: '0.2.0',
+      permissions: [
+        'storage = { namespaces = ["counter", "audit"] }',
+        'network = { outbound = ["api.example.com:443"] }',
+      ],
+    });
+    await deployer.install(v1);
+    await deployer.install(v2);
+    await deployer.deploy('counter', { version: '0.1.0' });
+    const refused = await deployer.deploy('counter', { version: '0.2.0' }).catch((e) => e);
+    expect(refused).toMatchObject({
+      code: 'capability-denied',
+      details: {
+        reason: 'permissions-not-accepted',
+        added: { 'storage.namespaces': ['audit'], 'network.outbound': ['api.example.com:443'] },
+      },
+    });
+    expect(refused.message).toContain('+ network.outbound "api.example.com:443"');
+    expect((await host.versions('counter')).map((v) => v.semver)).toEqual(['0.1.0']); // still serving
+
+    expect(await deployer.deploy('counter', { version: '0.2.0', acceptPermissions: true })).toMatchObject({
+      status: 'done',
+    });
+    // Going back to narrower permissions needs no acceptance.
+    expect(await deployer.rollback('counter')).toMatchObject({ status: 'done' });
   });
 
   it('refuses to deploy what is not installed, or to roll back without a previous version', async () => {

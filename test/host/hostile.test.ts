@@ -3,11 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { type ActorIdentity, hostServices } from '../../src/host/host-services.js';
 import { HostNode, type LogEntry } from '../../src/host/node.js';
+import type { AuditRecord } from '../../src/osl/audit/audit-log.js';
 import { MemoryKeyValueStore } from '../../src/osl/kv/memory-store.js';
 import { parseManifest } from '../../src/wasm/index.js';
 
 function setup(permissions: string[] = [], maxMessageBytes = 1024) {
   const logs: LogEntry[] = [];
+  const audit: AuditRecord[] = [];
   const store = new MemoryKeyValueStore();
   const node = new HostNode({
     index: 0,
@@ -15,6 +17,7 @@ function setup(permissions: string[] = [], maxMessageBytes = 1024) {
     store,
     maxMessageBytes,
     log: (e) => logs.push(e),
+    audit: (r) => audit.push(r),
   });
   const manifest = parseManifest(
     [
@@ -29,8 +32,8 @@ function setup(permissions: string[] = [], maxMessageBytes = 1024) {
     ].join('\n'),
     { baseDir: '/tmp' },
   );
-  const me: ActorIdentity = { address: 'evil', key: 1, manifest, current: undefined };
-  return { services: hostServices(node, me), store, logs, node };
+  const me: ActorIdentity = { address: 'evil', version: 'v1', key: 1, manifest, current: undefined };
+  return { services: hostServices(node, me), store, logs, node, audit };
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -60,6 +63,33 @@ describe('host services against a hostile component', () => {
       val: { code: 'capability-denied' },
     });
     expect(services.subscribe('a.>')).toMatchObject({ tag: 'err', val: { code: 'capability-denied' } });
+  });
+
+  it('every messaging and storage decision is audited once per subject, a flood of refusals once', () => {
+    const { services, audit } = setup([
+      'messaging = { send = ["orders.*"] }',
+      'storage = { namespaces = ["mine"] }',
+    ]);
+    for (let i = 0; i < 1000; i++) services.send('payments', 0x55, bytes('x'));
+    services.publish('orders.new', 0x55, bytes('x'));
+    services.publish('orders.new', 0x55, bytes('x'));
+    services.subscribe('events.>');
+    services['storage-get']('theirs', 'k');
+    services['storage-get']('theirs', 'k');
+    services['storage-set']('mine', 'k', bytes('v'));
+    const rows = audit.map((r) => [r.operation, r.subject, r.decision, r.code]);
+    expect(rows).toEqual([
+      ['messaging.send', 'payments', 'deny', 'capability-denied'],
+      ['messaging.send', 'orders.new', 'allow', undefined],
+      ['messaging.subscribe', 'events.>', 'deny', 'capability-denied'],
+      ['storage.open', 'theirs', 'deny', 'capability-denied'],
+      ['storage.open', 'mine', 'allow', undefined],
+    ]);
+    expect(audit[0]).toMatchObject({
+      component: 'evil',
+      version: 'v1',
+      reason: expect.stringContaining('messaging.send'),
+    });
   });
 
   it('a grant covers only what it names', () => {

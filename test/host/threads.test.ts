@@ -1,5 +1,7 @@
 // Component actors on scheduler threads. Runs against dist/ (built by `npm test` before vitest):
 // the threads load compiled JS.
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentHost, type ComponentHostOptions } from '../../dist/host/index.js';
 import { Engine } from '../../dist/index.js';
@@ -129,5 +131,31 @@ describe('scheduler threads', () => {
     expect(text((await host.request('flooder', 'flood slow 100000')).payload)).toMatch(
       /^sent \d+ mailbox-full$/,
     );
+  });
+});
+
+describe('ext operations on scheduler threads', () => {
+  it('run on the thread of the instance and are audited into <dataDir>/audit.db', async () => {
+    const root = realpathSync(tempDir('ext-threads-root'));
+    mkdirSync(join(root, 'in'));
+    writeFileSync(join(root, 'in', 'a.txt'), 'alpha');
+    writeFileSync(join(root, 'secret.txt'), 'top secret');
+    const host = await newHost();
+    await host.start(
+      await engine.load(
+        variant('ext-gateway', { name: 'gw', permissions: [`filesystem = { read = ["${root}/in/**"] }`] }),
+      ),
+    );
+    expect(text((await host.request('gw', `read ${root}/in/a.txt`)).payload)).toBe('alpha');
+    await expect(host.request('gw', `read ${root}/secret.txt`)).rejects.toMatchObject({
+      code: 'capability-denied',
+    });
+    // The thread's log commits at the end of its event-loop turn; the host reads the same file.
+    await expect
+      .poll(() => host.audit({ component: 'gw' }).map((r) => [r.operation, r.subject, r.decision]))
+      .toEqual([
+        ['fs.read-file', `${root}/secret.txt`, 'deny'],
+        ['fs.read-file', `${root}/in/a.txt`, 'allow'],
+      ]);
   });
 });

@@ -35,7 +35,13 @@ describe('airssys:core@1.0.0', () => {
       config: {},
     };
     const implemented = Object.keys(
-      hostServices({} as never, { address: 'x', key: 1, manifest: manifest as never, current: undefined }),
+      hostServices({} as never, {
+        address: 'x',
+        version: 'v1',
+        key: 1,
+        manifest: manifest as never,
+        current: undefined,
+      }),
     ).sort();
     expect(implemented).toEqual(declared);
   });

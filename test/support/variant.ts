@@ -11,6 +11,8 @@ import { tempDir } from './temp.js';
 
 export interface VariantOptions {
   name: string;
+  /** Semver label (default 0.1.0). */
+  version?: string;
   config?: Record<string, string>;
   /** `[resources]` lines besides memory, e.g. `{ mailbox: 8, fuel: 1_000_000 }`. */
   resources?: Record<string, number>;
@@ -26,7 +28,7 @@ export function variant(base: string, options: VariantOptions): string {
   const lines = [
     '[component]',
     `name = "${options.name}"`,
-    'version = "0.1.0"',
+    `version = "${options.version ?? '0.1.0'}"`,
     'wasm = "component.wasm"',
     '',
     '[resources]',

@@ -11,6 +11,7 @@ interface DeployFlags extends DataDirFlags {
   steps?: string;
   stepMs?: string;
   address?: string;
+  acceptPermissions?: boolean;
 }
 
 export function registerDeploy(program: Command): void {
@@ -23,7 +24,8 @@ export function registerDeploy(program: Command): void {
       .option('--strategy <kind>', 'stop-start | blue-green | canary | shadow', 'blue-green')
       .option('--steps <percents>', 'canary weights, e.g. 1,10,50,100')
       .option('--step-ms <ms>', 'canary: time at each step before promotion')
-      .option('--address <address>', 'address (default: the component name)'),
+      .option('--address <address>', 'address (default: the component name)')
+      .option('--accept-permissions', 'accept permissions the new version adds to those of the running one'),
   ).action(async (name: string, version: string | undefined, flags: DeployFlags) => {
     try {
       if (!['stop-start', 'blue-green', 'canary', 'shadow'].includes(flags.strategy)) {
@@ -40,6 +42,7 @@ export function registerDeploy(program: Command): void {
         version,
         address: flags.address,
         strategy,
+        acceptPermissions: flags.acceptPermissions === true,
       });
       if (flags.json) printJson(outcome);
       else process.stdout.write(`${outcome.id}: ${outcome.status} — ${outcome.message}\n`);

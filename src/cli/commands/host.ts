@@ -2,13 +2,16 @@
  * `airssys-wasm host`: the daemon. Serves the admin API and dashboard until SIGINT/SIGTERM, then
  * stops the components in order and closes storage. Settings come from flags, or from a TOML
  * file (`--config`) with the same names (`data-dir`, `port`, `bind`, `threads`, `allow-remote`,
- * `examples`); flags win.
+ * `examples`, `trusted-keys`, `require-trust`, `security-mode`, `learn`); flags win (lists add up).
  */
 
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { type DaemonOptions, startDaemon } from '../../daemon/daemon.js';
+import { loadTrustOptions } from '../../deploy/signing.js';
+import { SECURITY_MODES, type SecurityMode } from '../../osl/policy/host-policy.js';
 import { AirssysError } from '../../shared/errors.js';
 import { printJson, reportError } from '../output.js';
 
@@ -19,11 +22,35 @@ interface HostFlags {
   threads?: string;
   allowRemote?: boolean;
   examples?: string;
+  trustedKey: string[];
+  requireTrust?: string;
+  securityMode?: string;
+  learn: string[];
   config?: string;
   json?: boolean;
 }
 
-const CONFIG_KEYS = ['data-dir', 'port', 'bind', 'threads', 'allow-remote', 'examples'];
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function stringList(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new AirssysError('invalid-argument', `${field}: expected a list of strings`);
+  return value;
+}
+
+const CONFIG_KEYS = [
+  'data-dir',
+  'port',
+  'bind',
+  'threads',
+  'allow-remote',
+  'examples',
+  'trusted-keys',
+  'require-trust',
+  'security-mode',
+  'learn',
+];
 
 function wholeNumber(value: unknown, field: string, max: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -54,6 +81,16 @@ function readConfig(file: string): Record<string, unknown> {
   return doc;
 }
 
+function securityMode(value: unknown): SecurityMode | undefined {
+  if (value === undefined) return undefined;
+  if (!SECURITY_MODES.includes(value as SecurityMode))
+    throw new AirssysError(
+      'invalid-argument',
+      `security-mode: ${SECURITY_MODES.join(', ')}, not ${JSON.stringify(value)}`,
+    );
+  return value as SecurityMode;
+}
+
 export function registerHost(program: Command): void {
   program
     .command('host')
@@ -68,6 +105,23 @@ export function registerHost(program: Command): void {
     .option('--threads <n>', 'scheduler threads (default: one per core; 0 = this thread)')
     .option('--allow-remote', 'serve the admin API on a non-loopback address without TLS')
     .option('--examples <dir>', 'install (and on first start deploy) every component folder in <dir>')
+    .option(
+      '--trusted-key <pem-file>',
+      'ed25519 public key signatures are checked against (repeatable)',
+      collect,
+      [],
+    )
+    .option('--require-trust <level>', 'lowest trust a version needs: development | unknown | trusted')
+    .option(
+      '--security-mode <mode>',
+      `file, network and process access: ${SECURITY_MODES.join(' | ')} (default strict)`,
+    )
+    .option(
+      '--learn <component>',
+      'run this component with nothing granted and record what it tries (repeatable)',
+      collect,
+      [],
+    )
     .option('--config <file>', 'TOML file with the same settings')
     .option('--json', 'print one JSON line with the URL once started')
     .action(async (flags: HostFlags) => {
@@ -83,6 +137,18 @@ export function registerHost(program: Command): void {
               ? undefined
               : wholeNumber(flags.threads ?? file.threads, 'threads', 256),
           examples: flags.examples ?? (file.examples as string | undefined),
+          trust: loadTrustOptions({
+            // Key files named in the config file are relative to it.
+            trustedKeyFiles: [
+              ...stringList(file['trusted-keys'], 'trusted-keys').map((f) =>
+                resolve(dirname(flags.config!), f),
+              ),
+              ...flags.trustedKey,
+            ],
+            requireTrust: flags.requireTrust ?? file['require-trust'],
+          }),
+          security: { securityMode: securityMode(flags.securityMode ?? file['security-mode']) },
+          learn: [...stringList(file.learn, 'learn'), ...flags.learn],
         };
         const daemon = await startDaemon(options);
         const dashboard = `${daemon.url}/#token=${daemon.token}`;
