@@ -2,7 +2,8 @@
  * `airssys-wasm host`: the daemon. Serves the admin API and dashboard until SIGINT/SIGTERM, then
  * stops the components in order and closes storage. Settings come from flags, or from a TOML
  * file (`--config`) with the same names (`data-dir`, `port`, `bind`, `threads`, `allow-remote`,
- * `examples`, `trusted-keys`, `require-trust`, `security-mode`, `learn`); flags win (lists add up).
+ * `examples`, `trusted-keys`, `require-trust`, `security-mode`, `deny-paths`, `deny-hosts`, `learn`);
+ * flags win (lists add up).
  */
 
 import { readFileSync } from 'node:fs';
@@ -49,6 +50,8 @@ const CONFIG_KEYS = [
   'trusted-keys',
   'require-trust',
   'security-mode',
+  'deny-paths',
+  'deny-hosts',
   'learn',
 ];
 
@@ -147,7 +150,14 @@ export function registerHost(program: Command): void {
             ],
             requireTrust: flags.requireTrust ?? file['require-trust'],
           }),
-          security: { securityMode: securityMode(flags.securityMode ?? file['security-mode']) },
+          security: {
+            securityMode: securityMode(flags.securityMode ?? file['security-mode']),
+            // Host-wide deny rules: no manifest can grant these paths and hosts.
+            deny: {
+              filesystem: stringList(file['deny-paths'], 'deny-paths'),
+              network: stringList(file['deny-hosts'], 'deny-hosts'),
+            },
+          },
           learn: [...stringList(file.learn, 'learn'), ...flags.learn],
         };
         const daemon = await startDaemon(options);
