@@ -1,21 +1,23 @@
 #!/bin/sh
 # Installs the Debian packages `node scripts/build-fixtures.mjs` needs (C fixtures `kernel`
 # and `c-wasi`): clang (wasm32 target), lld (wasm-ld), wasi-libc (sysroot /usr/lib/wasm32-wasi)
-# and the wasm32 compiler-rt builtins. Everything else is an npm package.
+# and the wasm32 compiler-rt builtins; and chromium, which the dashboard's browser test drives
+# through playwright-core. Everything else is an npm package.
 # Skips apt entirely when the tools are already present. Run as root (or through sudo).
 set -eu
 
-PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32"
+PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32 chromium"
 
 have_tools() {
   command -v clang >/dev/null 2>&1 &&
     command -v wasm-ld >/dev/null 2>&1 &&
+    command -v chromium >/dev/null 2>&1 &&
     [ -f /usr/lib/wasm32-wasi/libc.a ] &&
     [ -n "$(find /usr/lib/llvm-*/lib/clang -path '*wasi*' -name 'libclang_rt.builtins-wasm32.a' 2>/dev/null | head -n 1)" ]
 }
 
 if have_tools; then
-  echo "install-system-deps: clang, wasm-ld, wasi-libc and wasm32 builtins already present; nothing to do"
+  echo "install-system-deps: clang, wasm-ld, wasi-libc, wasm32 builtins and chromium already present; nothing to do"
   exit 0
 fi
 
@@ -33,7 +35,7 @@ $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends $PACKAGES
 
 if ! have_tools; then
-  echo "install-system-deps: packages installed but clang/wasm-ld/wasi-libc still missing" >&2
+  echo "install-system-deps: packages installed but clang/wasm-ld/wasi-libc/chromium still missing" >&2
   exit 1
 fi
 echo "install-system-deps: $(clang --version | head -n 1); wasm-ld and wasi-libc present"

@@ -16,7 +16,7 @@ const common = {
   logLevel: 'warning',
   // Loaded from node_modules at run time: a native addon, and a framework with optional
   // dynamic requires (its logger's transports) that a bundle would break.
-  external: ['better-sqlite3', 'fastify'],
+  external: ['better-sqlite3', 'fastify', 'pino', 'prom-client'],
   // Bundled CommonJS dependencies (commander) still call require().
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

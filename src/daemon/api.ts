@@ -15,7 +15,7 @@ import { permissionsToml, suggestPermissions } from '../host/permissions.js';
 import { AirssysError, type ErrorCode, isAirssysError } from '../shared/errors.js';
 import { auditQuery } from './audit-query.js';
 import type { EventHub } from './event-hub.js';
-import { renderMetrics } from './metrics.js';
+import { DaemonMetrics } from './metrics.js';
 import { tokenMatches } from './token.js';
 
 export interface ApiContext {
@@ -191,13 +191,17 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     };
   });
 
+  const metrics = new DaemonMetrics();
   app.get('/v1/metrics', async (_request, reply) => {
     const addresses = [];
     for (const address of host.addresses())
       addresses.push({ address, versions: await host.versions(address) });
-    return reply
-      .type('text/plain; version=0.0.4')
-      .send(renderMetrics(ctx.info().uptimeMs, addresses, deployer.deployments.list()));
+    const text = await metrics.render({
+      uptimeMs: ctx.info().uptimeMs,
+      addresses,
+      deployments: deployer.deployments.list(),
+    });
+    return reply.type(metrics.contentType).send(text);
   });
 
   app.get('/v1/events', (request, reply) => {

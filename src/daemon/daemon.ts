@@ -17,6 +17,7 @@ import { AirssysError } from '../shared/errors.js';
 import { Engine } from '../wasm/engine/engine.js';
 import { buildApi } from './api.js';
 import { EventHub } from './event-hub.js';
+import { daemonLogger, type LogLevel, logEvent } from './log.js';
 import { loadOrCreateToken } from './token.js';
 
 export interface DaemonOptions {
@@ -39,6 +40,9 @@ export interface DaemonOptions {
   security?: HostPolicy;
   /** Components that run in learn mode (nothing granted, every refusal recorded). */
   learn?: readonly string[];
+  /** JSON log file (default `<dataDir>/host.log`). */
+  logFile?: string;
+  logLevel?: LogLevel;
 }
 
 export interface Daemon {
@@ -66,6 +70,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   mkdirSync(dataDir, { recursive: true });
   const token = loadOrCreateToken(dataDir);
   const events = new EventHub();
+  const log = daemonLogger(options.logFile ?? join(dataDir, 'host.log'), options.logLevel);
+  const logger = log.logger;
+  events.watch((event) => logEvent(logger, event));
   const host = await ComponentHost.create({
     threads: options.threads,
     dataDir,
@@ -123,6 +130,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await api?.close();
     await host.close();
     deployer.close();
+    logger.error({ event: 'start-failed' }, (error as Error).message);
+    await log.close();
     throw error;
   }
   const address = api.server.address() as { port: number };
@@ -131,6 +140,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Where the CLI finds this host (with the token beside it).
   const pointer = join(dataDir, 'daemon.json');
   writeFileSync(pointer, `${JSON.stringify({ url, pid: process.pid })}\n`);
+  logger.info(
+    { event: 'started', url, threads: host.threads, addresses: host.addresses().length },
+    'host started',
+  );
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -144,6 +157,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await api!.close();
         await host.close();
         deployer.close();
+        logger.info({ event: 'stopped' }, 'host stopped');
+        await log.close();
       })();
       return closing;
     },

@@ -6,7 +6,15 @@
 
 export type DaemonEvent =
   | { type: 'lifecycle'; key: string; from: string; to: string; at: number; reason: string }
-  | { type: 'log'; address: string; level: string; message: string; at: number }
+  | {
+      type: 'log';
+      address: string;
+      component?: string;
+      version?: string;
+      level: string;
+      message: string;
+      at: number;
+    }
   | {
       type: 'deployment';
       id: string;

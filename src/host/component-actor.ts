@@ -13,6 +13,14 @@ import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
 import { type AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
+import {
+  type ActorStats,
+  countError,
+  FUEL_BUCKETS,
+  FUEL_SAMPLE,
+  LATENCY_BUCKETS_US,
+  observe,
+} from './actor-stats.js';
 import { type Envelope, guestError } from './envelope.js';
 import { extServices, type OperationBackend } from './ext-services.js';
 import { type ActorIdentity, HOST_SERVICES, hostServices, type ServiceBackend } from './host-services.js';
@@ -46,15 +54,6 @@ export interface ActorHost extends ServiceBackend, OperationBackend {
   stats(key: number): ActorStats;
 }
 
-export interface ActorStats {
-  handled: number;
-  /** Errors the component returned. */
-  errors: number;
-  /** Traps, out-of-fuel, timeouts: each one restarted the instance. */
-  crashes: number;
-  lastError: { code: string; message: string; at: number } | undefined;
-}
-
 interface Lifecycle {
   instance: ComponentInstance;
   handleMessage: GuestFn;
@@ -75,6 +74,7 @@ export function componentActor(
   const name = identity.address;
   const config = Object.entries(component.manifest.config);
   const stats = host.stats(identity.key);
+  let sampled = 0;
 
   const probe = (instance: ComponentInstance, message: Envelope): void => {
     try {
@@ -101,6 +101,7 @@ export function componentActor(
   return () => ({
     init(): Lifecycle {
       const instance = component.instantiate(imports);
+      stats.memoryBytes = instance.memoryBytes;
       return { instance, handleMessage: instance.resolve(`${LIFECYCLE}#handle-message`) };
     },
 
@@ -117,23 +118,37 @@ export function componentActor(
         probe(ctx.state.instance, message);
         return;
       }
-      let result: GuestResult<Response>;
+      let result: GuestResult<Response> | undefined;
       identity.current = message;
+      const started = performance.now();
+      const { instance, handleMessage } = ctx.state;
       try {
-        result = ctx.state.handleMessage(message) as GuestResult<Response>;
+        if (++sampled === FUEL_SAMPLE) {
+          sampled = 0;
+          observe(
+            stats.fuel,
+            FUEL_BUCKETS,
+            instance.meter(() => {
+              result = handleMessage(message) as GuestResult<Response>;
+            }),
+          );
+          stats.memoryBytes = instance.memoryBytes;
+        } else result = handleMessage(message) as GuestResult<Response>;
       } catch (error) {
         identity.current = undefined;
         stats.crashes++;
         const failure = toAirssysError(error);
-        stats.lastError = { code: failure.code, message: failure.message, at: Date.now() };
+        countError(stats, failure.code, failure.message);
         if (message.kind === 'request') host.answer(identity, message, 0, EMPTY, failure);
         throw failure; // the supervisor restarts the instance
       }
+      observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
       identity.current = undefined;
       stats.handled++;
+      if (result === undefined) throw new Error('unreachable: handle-message returned nothing');
       if (result.tag === 'err') {
         stats.errors++;
-        stats.lastError = { ...result.val, at: Date.now() };
+        countError(stats, result.val.code, result.val.message);
         if (message.kind === 'request')
           host.answer(identity, message, 0, EMPTY, guestError(name, result.val.code, result.val.message));
         return;

@@ -24,8 +24,8 @@ import { SqliteKeyValueStore } from '../osl/kv/sqlite-store.js';
 import type { KeyValueStore } from '../osl/kv/store.js';
 import { AirssysError } from '../shared/errors.js';
 import { Component } from '../wasm/engine/engine.js';
+import type { ActorStats } from './actor-stats.js';
 import { type BorshSchema, type CodecName, codecCode, decodePayload, encodePayload } from './codec.js';
-import type { ActorStats } from './component-actor.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from './envelope.js';
 import {
   type AddressEntry,

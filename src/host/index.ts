@@ -4,6 +4,13 @@
  */
 
 export {
+  type ActorStats,
+  FUEL_BUCKETS,
+  FUEL_SAMPLE,
+  type Histogram,
+  LATENCY_BUCKETS_US,
+} from './actor-stats.js';
+export {
   type BorshSchema,
   CODECS,
   type CodecName,
@@ -12,9 +19,9 @@ export {
   decodePayload,
   encodePayload,
 } from './codec.js';
-export type { ActorStats } from './component-actor.js';
 export { LIFECYCLE, MIGRATION } from './component-actor.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, ERROR_CODEC, HOST_ADDRESS, type MessageKind } from './envelope.js';
+export { FRAMED_CODEC, unframe } from './ext-services.js';
 export {
   ComponentHost,
   type ComponentHostOptions,
@@ -28,3 +35,4 @@ export {
 } from './host.js';
 export { HOST_SERVICES } from './host-services.js';
 export type { LogEntry } from './node.js';
+export { permissionDiff, suggestPermissions } from './permissions.js';

@@ -24,7 +24,8 @@ import type { Ports } from '../osl/sandbox/terminal.js';
 import { type ActorRef, ActorSystem, type ExitReason, type Supervisor } from '../rt/index.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
-import { type ActorHost, type ActorStats, componentActor } from './component-actor.js';
+import { type ActorStats, newStats } from './actor-stats.js';
+import { type ActorHost, componentActor } from './component-actor.js';
 import { Deadlines } from './deadlines.js';
 import {
   type Envelope,
@@ -91,6 +92,9 @@ export interface BatchItem {
 
 export interface LogEntry {
   readonly address: string;
+  /** Set on a component's own `log` calls: its name and version id. */
+  readonly component?: string;
+  readonly version?: string;
   readonly level: string;
   readonly message: string;
   readonly at: number;
@@ -328,7 +332,7 @@ export class HostNode implements ActorHost {
   stats(key: number): ActorStats {
     let s = this.statsByKey[key];
     if (s === undefined) {
-      s = { handled: 0, errors: 0, crashes: 0, lastError: undefined };
+      s = newStats();
       this.statsByKey[key] = s;
     }
     return s;
@@ -336,7 +340,11 @@ export class HostNode implements ActorHost {
 
   /** Counters of the local instances of one version of an address. */
   versionStats(address: string, version: string): ActorStats[] {
-    return (this.local.get(`${address}@${version}`)?.keys ?? []).map((k) => this.stats(k));
+    return (this.local.get(`${address}@${version}`)?.keys ?? []).map((k) => {
+      const s = this.stats(k);
+      s.mailboxDepth = Atomics.load(this.own, k);
+      return s;
+    });
   }
 
   private allocateKey(): number {
@@ -810,6 +818,8 @@ export class HostNode implements ActorHost {
   log(from: ActorIdentity, level: string, message: string): void {
     this.logSink({
       address: from.address,
+      component: from.manifest.component.name,
+      version: from.version,
       level,
       message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}…` : message,
       at: Date.now(),

@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { HostPolicy } from '../osl/policy/host-policy.js';
 import type { CompiledComponent } from '../wasm/engine/compile.js';
 import type { Manifest } from '../wasm/manifest/schema.js';
-import type { ActorStats } from './component-actor.js';
+import type { ActorStats } from './actor-stats.js';
 import type { AddressEntry, LogEntry } from './node.js';
 
 export interface WorkerData {

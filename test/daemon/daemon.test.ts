@@ -1,5 +1,6 @@
 // The host daemon in this process (threads: 0): admin API, auth, deploy/rollback over HTTP,
 // metrics, the event stream, and a restart that restores what served.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../src/daemon/daemon.js';
@@ -69,13 +70,35 @@ describe('host daemon', () => {
     expect((await call('POST', '/v1/deployments', 'not json')).status).toBe(400);
   });
 
-  it('exports metrics and streams events', async () => {
-    const { daemon, call } = await start();
+  it('exports metrics, streams events and writes a JSON log', async () => {
+    const { daemon, call, dataDir } = await start();
     await call('POST', '/v1/addresses/echo/request', { payload: 'hi' });
+    for (let i = 0; i < 20; i++) await call('POST', '/v1/addresses/counter/request', { payload: 'inc' });
+    await call('POST', '/v1/addresses/counter/request', { payload: 'fail' });
+    await call('POST', '/v1/addresses/counter/request', { payload: 'boom' });
     const metrics = await call('GET', '/v1/metrics');
-    expect(metrics.body).toMatch(
-      /airssys_messages_handled_total\{address="echo",version="0\.1\.0",id="[0-9a-f]{12}"\} 1/,
+    const body = metrics.body as string;
+    const id = '[0-9a-f]{12}';
+    expect(body).toMatch(
+      new RegExp(`airssys_messages_handled_total\\{address="echo",version="0\\.1\\.0",id="${id}"\\} 1\n`),
     );
+    // Errors by code, restarts, a latency histogram (cumulative buckets), sampled fuel, memory, depth.
+    const counter = `address="counter",version="0\\.1\\.0",id="${id}"`;
+    expect(body).toMatch(
+      new RegExp(`airssys_message_errors_total\\{${counter},code="invalid-argument"\\} 1\n`),
+    );
+    expect(body).toMatch(new RegExp(`airssys_message_errors_total\\{${counter},code="trap"\\} 1\n`));
+    expect(body).toMatch(new RegExp(`airssys_instance_restarts_total\\{${counter}\\} 1\n`));
+    expect(body).toMatch(
+      new RegExp(`airssys_message_duration_seconds_bucket\\{${counter},le="\\+Inf"\\} 21\n`),
+    );
+    expect(body).toMatch(new RegExp(`airssys_message_duration_seconds_count\\{${counter}\\} 21\n`));
+    expect(body).toMatch(new RegExp(`airssys_message_fuel_count\\{${counter}\\} 1\n`)); // 1 in 16 metered
+    expect(body).toMatch(new RegExp(`airssys_instance_memory_bytes\\{${counter}\\} [1-9]\\d*\n`));
+    expect(body).toMatch(new RegExp(`airssys_mailbox_depth\\{${counter}\\} 0\n`));
+    expect(body).toMatch(/# TYPE airssys_message_duration_seconds histogram/);
+    expect(body).toMatch(/airssys_daemon_process_cpu_user_seconds_total \d/); // prom-client's own
+    expect(metrics.status).toBe(200);
     const controller = new AbortController();
     const response = await fetch(`${daemon.url}/v1/events?token=${daemon.token}`, {
       signal: controller.signal,
@@ -85,6 +108,24 @@ describe('host daemon', () => {
     const { value } = await reader.read();
     expect(new TextDecoder().decode(value)).toMatch(/^data: \{"type":"(lifecycle|log|deployment)"/);
     controller.abort();
+    // The structured log: one JSON line per event, the component's own log call with its name and version.
+    await daemon.close();
+    const lines = readFileSync(join(dataDir, 'host.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        event: 'log',
+        address: 'counter',
+        component: 'counter',
+        version: expect.stringMatching(/^[0-9a-f]{32}-[0-9a-f]{8}$/),
+        msg: 'failing on request',
+      }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'started', msg: 'host started' }));
+    expect(lines.at(-1)).toMatchObject({ event: 'stopped' });
   });
 
   it('serves the audit log and a learn-mode suggestion; deploys wider permissions only when accepted', async () => {

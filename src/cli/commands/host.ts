@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { type DaemonOptions, startDaemon } from '../../daemon/daemon.js';
+import { LOG_LEVELS, type LogLevel } from '../../daemon/log.js';
 import { loadTrustOptions } from '../../deploy/signing.js';
 import { SECURITY_MODES, type SecurityMode } from '../../osl/policy/host-policy.js';
 import { AirssysError } from '../../shared/errors.js';
@@ -27,6 +28,8 @@ interface HostFlags {
   requireTrust?: string;
   securityMode?: string;
   learn: string[];
+  logFile?: string;
+  logLevel?: string;
   config?: string;
   json?: boolean;
 }
@@ -53,6 +56,8 @@ const CONFIG_KEYS = [
   'deny-paths',
   'deny-hosts',
   'learn',
+  'log-file',
+  'log-level',
 ];
 
 function wholeNumber(value: unknown, field: string, max: number): number {
@@ -82,6 +87,16 @@ function readConfig(file: string): Record<string, unknown> {
     }
   }
   return doc;
+}
+
+function logLevel(value: unknown): LogLevel | undefined {
+  if (value === undefined) return undefined;
+  if (!LOG_LEVELS.includes(value as LogLevel))
+    throw new AirssysError(
+      'invalid-argument',
+      `log-level: ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(value)}`,
+    );
+  return value as LogLevel;
 }
 
 function securityMode(value: unknown): SecurityMode | undefined {
@@ -125,6 +140,8 @@ export function registerHost(program: Command): void {
       collect,
       [],
     )
+    .option('--log-file <file>', 'JSON log (one line per event, pino) — default <data-dir>/host.log')
+    .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
     .option('--config <file>', 'TOML file with the same settings')
     .option('--json', 'print one JSON line with the URL once started')
     .action(async (flags: HostFlags) => {
@@ -159,6 +176,8 @@ export function registerHost(program: Command): void {
             },
           },
           learn: [...stringList(file.learn, 'learn'), ...flags.learn],
+          logFile: flags.logFile ?? (file['log-file'] as string | undefined),
+          logLevel: logLevel(flags.logLevel ?? file['log-level']),
         };
         const daemon = await startDaemon(options);
         const dashboard = `${daemon.url}/#token=${daemon.token}`;

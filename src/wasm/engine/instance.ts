@@ -80,6 +80,26 @@ export class ComponentInstance {
     }
   }
 
+  /**
+   * Runs `call` (which calls this instance's exports) on the metered path and returns the fuel
+   * it consumed; `call`'s failure is rethrown after the meter stops.
+   */
+  meter(call: () => void): number {
+    this.runtime.beginMetered();
+    let fuel = 0;
+    try {
+      call();
+    } finally {
+      fuel = this.runtime.endMetered();
+    }
+    return fuel;
+  }
+
+  /** Bytes of the linear memory the component's canonical ABI uses (0 if it has none). */
+  get memoryBytes(): number {
+    return this.runtime.memory?.buffer.byteLength ?? 0;
+  }
+
   /** Changes the per-call budgets (fuel units, milliseconds) for later calls. */
   setBudget(fuel: number, timeoutMs: number): void {
     this.runtime.setBudget(fuel, timeoutMs);
