@@ -326,6 +326,50 @@ const FIXTURES = [
     },
   },
   {
+    // Same recipe as c-wasi (wasi-libc, reactor, the jco adapter): a program using stdio, clocks,
+    // randomness, the environment, fopen and exit, for the host's WASI preview 2 (src/wasm/wasi/).
+    name: 'c-wasi-io',
+    kind: 'component',
+    fingerprint: async () => [
+      clang(),
+      ...(await JCO_TRANSPILE()),
+      `adapter ${existsSync(ADAPTER) ? sha256(await readFile(ADAPTER)) : 'missing'}`,
+    ],
+    async build(dir) {
+      clang();
+      if (!existsSync('/usr/lib/wasm32-wasi/libc.a')) {
+        throw new BuildError('wasi-libc not found (/usr/lib/wasm32-wasi): run .ci/install-system-deps.sh');
+      }
+      if (!existsSync(ADAPTER)) {
+        throw new BuildError(
+          `WASI adapter not found at ${relative(ROOT, ADAPTER)} (ships with @bytecodealliance/jco)`,
+        );
+      }
+      const tmp = await tmpDir();
+      try {
+        const out = join(tmp, 'io.wasm');
+        runClang([
+          '--target=wasm32-wasi',
+          '--sysroot=/usr',
+          '-O2',
+          '-Wall',
+          '-Werror',
+          '-mexec-model=reactor',
+          '-o',
+          out,
+          join(dir, 'io.c'),
+        ]);
+        const core = await readFile(out);
+        const adapters = [['wasi_snapshot_preview1', await readFile(ADAPTER)]];
+        return {
+          'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), 'c-wasi-io', adapters),
+        };
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  },
+  {
     name: 'js',
     kind: 'component',
     fingerprint: async () => [`componentize-js ${await pkgVersion('@bytecodealliance/componentize-js')}`],

@@ -1,0 +1,96 @@
+/**
+ * WASI preview 2 (0.2.x) for components built with ordinary toolchains (wasi-libc, the preview1
+ * adapter, wit-bindgen), granting no ambient host access: output goes to the embedder's line
+ * sinks, the environment, arguments, clocks and randomness are the embedder's, stdin is closed,
+ * there are no directories and every filesystem function refuses. See docs/wasi.md.
+ *
+ * Interfaces are keyed without their `@version`; the linker matches `wasi:io/streams@0.2.12`
+ * (or any 0.2.x) to `wasi:io/streams`. `wasi:http` and `wasi:sockets` are not provided: a
+ * component importing them fails to link with `capability-denied`.
+ */
+
+import type { HostImports } from '../engine/link.js';
+import { cliInterfaces } from './cli.js';
+import { clockInterfaces } from './clocks.js';
+import { filesystemInterfaces } from './filesystem.js';
+import { LineOutput } from './line-output.js';
+import { resolveOptions, type WasiOptions } from './options.js';
+import { pollInterface } from './poll.js';
+import { randomInterfaces } from './random.js';
+import { errorInterface, InputStream, OutputStream, streamsInterface } from './streams.js';
+
+export { WasiExit } from './cli.js';
+export { DESCRIPTOR_METHODS, DIRECTORY_ENTRY_STREAM_METHODS } from './filesystem.js';
+export {
+  type Datetime,
+  DEFAULT_WASI_LIMITS,
+  type DeniedCallback,
+  type LineSink,
+  type MonotonicClock,
+  type RandomSource,
+  systemMonotonicClock,
+  systemRandom,
+  systemWallClock,
+  type WallClock,
+  type WasiLimits,
+  type WasiOptions,
+} from './options.js';
+
+/** The WASI world of one component instance. */
+export interface Wasi {
+  /** Pass to `instantiate` (merge with the host's own interfaces). */
+  readonly imports: HostImports;
+  /**
+   * Ends one export call: hands a partial last line of stdout/stderr to the sinks and starts a
+   * new output budget (`maxOutputBytesPerCall`). Call it after every export call; without it the
+   * budget covers the instance's whole life.
+   */
+  endCall(): void;
+}
+
+/**
+ * WASI preview 2 for one component instance (its stdout/stderr state is not shareable).
+ *
+ * @example
+ * const wasi = createWasi({ stdout: (line) => log.info(line), onDenied: (op, subject, reason) => audit(op, subject, reason) });
+ * const instance = component.instantiate({ ...wasi.imports, ...hostImports });
+ * try { instance.exports.run(); } finally { wasi.endCall(); }
+ */
+export function createWasi(options: WasiOptions = {}): Wasi {
+  const ctx = resolveOptions(options);
+  const { maxLineChars, maxOutputBytesPerCall, maxWriteBytes } = ctx.limits;
+  const stdoutLines = new LineOutput(ctx.stdout, maxLineChars, maxOutputBytesPerCall);
+  const stderrLines = new LineOutput(ctx.stderr, maxLineChars, maxOutputBytesPerCall);
+  const stdio = {
+    stdin: new InputStream('stdin'),
+    stdout: new OutputStream('stdout', stdoutLines, maxWriteBytes),
+    stderr: new OutputStream('stderr', stderrLines, maxWriteBytes),
+  };
+  const imports: HostImports = {
+    'wasi:io/error': errorInterface(),
+    'wasi:io/poll': pollInterface(),
+    'wasi:io/streams': streamsInterface(),
+    ...cliInterfaces(ctx, stdio),
+    ...clockInterfaces(ctx),
+    ...randomInterfaces(ctx),
+    ...filesystemInterfaces(ctx),
+  };
+  return {
+    imports,
+    endCall() {
+      stdoutLines.endCall();
+      stderrLines.endCall();
+    },
+  };
+}
+
+/**
+ * The imports of `createWasi(options)`, for one-shot runs and tests: without `endCall()`, a
+ * partial last line is never emitted and the output budget covers the instance's whole life.
+ *
+ * @example
+ * const instance = component.instantiate(wasiImports({ stdout: (line) => lines.push(line) }));
+ */
+export function wasiImports(options: WasiOptions = {}): HostImports {
+  return createWasi(options).imports;
+}

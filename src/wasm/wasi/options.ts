@@ -1,0 +1,133 @@
+/**
+ * What the embedder decides about a component's WASI preview 2 world: where its output goes,
+ * what environment, clocks and randomness it sees, and the limits that keep a guest from
+ * turning a host convenience into a memory bomb. Everything defaults to "nothing": no output
+ * kept, no variables, no arguments, no directories.
+ */
+
+import { randomFillSync } from 'node:crypto';
+
+/** `wasi:clocks/wall-clock.datetime`: seconds and nanoseconds since the Unix epoch (UTC). */
+export interface Datetime {
+  seconds: bigint;
+  nanoseconds: number;
+}
+
+/** Source of `wasi:clocks/wall-clock`. */
+export interface WallClock {
+  now(): Datetime;
+  resolution(): Datetime;
+}
+
+/** Source of `wasi:clocks/monotonic-clock`, in nanoseconds. */
+export interface MonotonicClock {
+  now(): bigint;
+  resolution(): bigint;
+}
+
+/** Fills `buffer` with random bytes (`wasi:random/*` all draw from it). */
+export type RandomSource = (buffer: Uint8Array) => void;
+
+/** Receives one line of a component's stdout or stderr, without its line terminator. */
+export type LineSink = (line: string) => void;
+
+/** Called for every request refused by the WASI layer, for the host's audit log. */
+export type DeniedCallback = (operation: string, subject: string, reason: string) => void;
+
+export interface WasiLimits {
+  /** Longest line handed to a sink, in UTF-16 code units; the rest of the line is dropped (`…`). */
+  maxLineChars: number;
+  /** Bytes per stream forwarded to its sink per call (between two `endCall()`s); the rest is dropped. */
+  maxOutputBytesPerCall: number;
+  /** What `check-write` permits per `write` (a larger write traps, as WASI specifies). */
+  maxWriteBytes: number;
+  /** Largest `get-random-bytes` / `get-insecure-random-bytes` request; a larger one traps. */
+  maxRandomBytes: number;
+}
+
+export const DEFAULT_WASI_LIMITS: Readonly<WasiLimits> = Object.freeze({
+  maxLineChars: 4096,
+  maxOutputBytesPerCall: 64 * 1024,
+  maxWriteBytes: 64 * 1024,
+  maxRandomBytes: 1024 * 1024,
+});
+
+export interface WasiOptions {
+  /** Lines the component writes to stdout; discarded when absent. */
+  stdout?: LineSink;
+  /** Lines the component writes to stderr; discarded when absent. */
+  stderr?: LineSink;
+  /** `get-environment`; empty by default (the host's `process.env` is never used). */
+  env?: Readonly<Record<string, string>>;
+  /** `get-arguments`; empty by default. */
+  args?: readonly string[];
+  /** Default: the host's real time (`Date.now()`, 1 ms resolution). */
+  wallClock?: WallClock;
+  /** Default: `process.hrtime.bigint()`. */
+  monotonicClock?: MonotonicClock;
+  /** Default: `crypto.randomFillSync`. */
+  random?: RandomSource;
+  /** Told about every refusal (filesystem access, an over-limit random request). */
+  onDenied?: DeniedCallback;
+  /** Told the status the component passed to `exit` (0 = success) before the call fails. */
+  onExit?: (status: number) => void;
+  limits?: Partial<WasiLimits>;
+}
+
+/** Options with every default applied; what the interface files receive. */
+export interface WasiContext {
+  readonly stdout: LineSink | undefined;
+  readonly stderr: LineSink | undefined;
+  readonly env: readonly (readonly [string, string])[];
+  readonly args: readonly string[];
+  readonly wallClock: WallClock;
+  readonly monotonicClock: MonotonicClock;
+  readonly random: RandomSource;
+  readonly denied: DeniedCallback;
+  readonly onExit: ((status: number) => void) | undefined;
+  readonly limits: Readonly<WasiLimits>;
+}
+
+export const systemWallClock: WallClock = {
+  now() {
+    const ms = Date.now();
+    return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1_000_000 };
+  },
+  resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
+};
+
+export const systemMonotonicClock: MonotonicClock = {
+  now: () => process.hrtime.bigint(),
+  resolution: () => 1n,
+};
+
+export const systemRandom: RandomSource = (buffer) => {
+  randomFillSync(buffer);
+};
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`wasi limits.${name} must be a positive safe integer, got ${value}`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: WasiOptions): WasiContext {
+  const limits = { ...DEFAULT_WASI_LIMITS, ...options.limits };
+  for (const [name, value] of Object.entries(limits)) positiveInteger(name, value);
+  // Copied now: a later change to the caller's objects must not reach a running component.
+  const env = Object.entries(options.env ?? {}).map(([k, v]) => [String(k), String(v)] as const);
+  const onDenied = options.onDenied;
+  return {
+    stdout: options.stdout,
+    stderr: options.stderr,
+    env: Object.freeze(env),
+    args: Object.freeze((options.args ?? []).map(String)),
+    wallClock: options.wallClock ?? systemWallClock,
+    monotonicClock: options.monotonicClock ?? systemMonotonicClock,
+    random: options.random ?? systemRandom,
+    denied: onDenied === undefined ? () => {} : onDenied,
+    onExit: options.onExit,
+    limits: Object.freeze(limits),
+  };
+}
