@@ -50,6 +50,12 @@ function dashboardPage(): string {
   return dashboard;
 }
 
+/** The caller's W3C trace context: the message joins its trace (an invalid header is ignored). */
+function traceparentOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.traceparent;
+  return typeof header === 'string' ? header : undefined;
+}
+
 export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   const { host, deployer, events } = ctx;
@@ -144,7 +150,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
   app.post('/v1/addresses/:address/send', async (request) => {
     const { address } = request.params as { address: string };
     const { value, codec } = payloadOf(request.body);
-    host.send(address, value, { codec });
+    host.send(address, value, { codec, traceparent: traceparentOf(request) });
     return { ok: true };
   });
 
@@ -156,6 +162,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
       const reply = await host.request(address, value, {
         codec,
         timeoutMs: body.timeoutMs as number | undefined,
+        traceparent: traceparentOf(request),
       });
       const text = decodeText(reply.payload);
       return {

@@ -43,6 +43,8 @@ export interface DaemonOptions {
   /** JSON log file (default `<dataDir>/host.log`). */
   logFile?: string;
   logLevel?: LogLevel;
+  /** Record a span per traced message in the JSON log (`event: "span"`). */
+  trace?: boolean;
 }
 
 export interface Daemon {
@@ -77,6 +79,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     threads: options.threads,
     dataDir,
     osl: { policy: options.security },
+    onSpan: options.trace ? (span) => logger.info({ event: 'span', ...span }, span.name) : undefined,
     learn: options.learn,
     log: (entry) => events.emit({ type: 'log', ...entry }),
     onFailed: (address, reason) => events.emit({ type: 'failed', address, reason, at: Date.now() }),

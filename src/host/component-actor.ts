@@ -12,6 +12,7 @@
 import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
 import { type AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
+import { createWasi } from '../wasm/wasi/index.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
 import {
   type ActorStats,
@@ -23,6 +24,7 @@ import {
 } from './actor-stats.js';
 import { type Envelope, guestError } from './envelope.js';
 import { extServices, type OperationBackend } from './ext-services.js';
+import { formatTraceparent, newSpanId, parseTraceparent, type Span, type TraceContext } from './trace.js';
 import { type ActorIdentity, HOST_SERVICES, hostServices, type ServiceBackend } from './host-services.js';
 
 export const LIFECYCLE = 'airssys:core/component-lifecycle@1.0.0';
@@ -52,6 +54,8 @@ export interface ActorHost extends ServiceBackend, OperationBackend {
   defer(from: ActorIdentity, request: Envelope): void;
   /** Per-actor counters, kept across restarts. */
   stats(key: number): ActorStats;
+  /** The span exporter, when one is configured. */
+  readonly span?: ((span: Span) => void) | undefined;
 }
 
 interface Lifecycle {
@@ -67,7 +71,18 @@ export function componentActor(
   // The extensions' closures are made only for components that import them: most do not, and
   // every closure made here is paid on each spawn.
   const usesExt = component.plan.imports.some((i) => i.name.startsWith('airssys:ext-'));
+  // WASI without ambient access (see docs/wasi.md): output becomes the component's log, every
+  // refused filesystem call an audited denial.
+  const wasi = component.plan.imports.some((i) => i.name.startsWith('wasi:'))
+    ? createWasi({
+        stdout: (line) => host.log(identity, 'info', line),
+        stderr: (line) => host.log(identity, 'warn', line),
+        onDenied: (operation, subject, reason) =>
+          host.audit(identity, { operation, subject, decision: 'deny', reason, code: 'capability-denied' }),
+      })
+    : undefined;
   const imports = {
+    ...wasi?.imports,
     [HOST_SERVICES]: hostServices(host, identity),
     ...(usesExt ? extServices(host, identity) : {}),
   };
@@ -98,6 +113,36 @@ export function componentActor(
     }
   };
 
+  /** Starts the span of handling a traced message; what the instance sends meanwhile is its child. */
+  const beginSpan = (traceparent: string) => {
+    const parent = parseTraceparent(traceparent);
+    if (parent === undefined) return undefined;
+    const spanId = newSpanId();
+    identity.trace = formatTraceparent(parent.traceId, spanId, parent.flags);
+    return { parent, spanId };
+  };
+  const endSpan = (
+    span: { parent: TraceContext; spanId: string },
+    message: Envelope,
+    started: number,
+    status: string,
+  ) => {
+    identity.trace = undefined;
+    const durationMs = performance.now() - started;
+    host.span?.({
+      traceId: span.parent.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parent.spanId,
+      name: `handle ${name}`,
+      address: name,
+      version: identity.version,
+      kind: message.kind,
+      startMs: Date.now() - durationMs,
+      durationMs,
+      status,
+    });
+  };
+
   return () => ({
     init(): Lifecycle {
       const instance = component.instantiate(imports);
@@ -108,6 +153,7 @@ export function componentActor(
     preStart(ctx: ActorContext<Envelope, Lifecycle>): void {
       const init = ctx.state.instance.resolve(`${LIFECYCLE}#init`);
       const result = init(config) as GuestResult<never>;
+      wasi?.endCall();
       if (result.tag === 'err') throw guestError(name, result.val.code, result.val.message);
     },
 
@@ -120,6 +166,7 @@ export function componentActor(
       }
       let result: GuestResult<Response> | undefined;
       identity.current = message;
+      const traced = message.trace === undefined ? undefined : beginSpan(message.trace);
       const started = performance.now();
       const { instance, handleMessage } = ctx.state;
       try {
@@ -136,14 +183,18 @@ export function componentActor(
         } else result = handleMessage(message) as GuestResult<Response>;
       } catch (error) {
         identity.current = undefined;
+        wasi?.endCall();
         stats.crashes++;
         const failure = toAirssysError(error);
         countError(stats, failure.code, failure.message);
+        if (traced !== undefined) endSpan(traced, message, started, failure.code);
         if (message.kind === 'request') host.answer(identity, message, 0, EMPTY, failure);
         throw failure; // the supervisor restarts the instance
       }
       observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
       identity.current = undefined;
+      wasi?.endCall();
+      if (traced !== undefined) endSpan(traced, message, started, result?.tag === 'err' ? result.val.code : 'ok');
       stats.handled++;
       if (result === undefined) throw new Error('unreachable: handle-message returned nothing');
       if (result.tag === 'err') {

@@ -34,6 +34,8 @@ export interface Envelope {
   readonly version?: string | undefined;
   /** Host probes only: the lifecycle export to call instead of `handle-message`. */
   readonly probe?: 'health' | 'migrate' | undefined;
+  /** W3C `traceparent` of the span that sent it (see trace.ts); absent when not traced. */
+  readonly trace?: string | undefined;
   /** Replies only: set when the request failed; `payload` then holds the same as JSON. */
   readonly error?: { readonly code: ErrorCode; readonly message: string } | undefined;
 }

@@ -45,6 +45,8 @@ export interface ActorIdentity {
   readonly manifest: Manifest;
   /** The message being handled, if any (requests it makes join its causal chain). */
   current: Envelope | undefined;
+  /** While handling a traced message: the traceparent what the instance sends carries. */
+  trace?: string | undefined;
 }
 
 type Result<T> = { tag: 'ok'; val?: T } | { tag: 'err'; val: { code: string; message: string } };

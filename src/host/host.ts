@@ -36,6 +36,7 @@ import {
   type NodeOsl,
 } from './node.js';
 import { withoutPermissions } from './permissions.js';
+import { newTraceparent, parseTraceparent, type Span } from './trace.js';
 import type { WorkerData, WorkerEvent } from './protocol.js';
 import { dropSnapshot, restoreStorage, snapshotStorage } from './storage-snapshot.js';
 import { WorkerThread } from './worker-thread.js';
@@ -76,6 +77,12 @@ export interface ComponentHostOptions {
    * the least-privilege `[permissions]` that would have allowed what they tried.
    */
   learn?: boolean | readonly string[];
+  /**
+   * The span exporter: one span per traced message a component handles (see trace.ts). With it,
+   * host API calls without a `traceparent` start a new trace; without it, traceparents are still
+   * carried from message to message but no span is recorded.
+   */
+  onSpan?: (span: Span) => void;
 }
 
 export interface StartOptions {
@@ -88,6 +95,8 @@ export interface StartOptions {
 export interface SendOptions {
   /** Codec to encode the value with (default `raw`: a Uint8Array or string). */
   codec?: CodecName;
+  /** W3C trace context of the caller's span; the message and everything it causes join that trace. */
+  traceparent?: string;
   /** Schema for `borsh`. */
   schema?: BorshSchema;
 }
@@ -186,6 +195,7 @@ export class ComponentHost {
       onFailed: options.onFailed,
       audit: (record) => this.auditLog.record(record),
       osl: options.osl,
+      onSpan: options.onSpan,
     });
   }
 
@@ -529,7 +539,19 @@ export class ComponentHost {
   send(target: string, value: unknown, options: SendOptions = {}): void {
     this.checkOpen();
     const codec = options.codec ?? 'raw';
-    this.node.hostSend(target, codecCode(codec), encodePayload(codec, value, options.schema));
+    this.node.hostSend(
+      target,
+      codecCode(codec),
+      encodePayload(codec, value, options.schema),
+      this.traceOf(options),
+    );
+  }
+
+  /** The traceparent a host API message carries: the caller's, a new trace when exporting, or none. */
+  private traceOf(options: SendOptions): string | undefined {
+    if (options.traceparent !== undefined && parseTraceparent(options.traceparent) !== undefined)
+      return options.traceparent;
+    return this.options.onSpan === undefined ? undefined : newTraceparent();
   }
 
   /**
@@ -554,6 +576,9 @@ export class ComponentHost {
       codecCode(codec),
       encodePayload(codec, value, options.schema),
       timeoutMs,
+      undefined,
+      undefined,
+      this.traceOf(options),
     );
     return received(reply, options.schema) as ReceivedMessage<T>;
   }
@@ -581,7 +606,12 @@ export class ComponentHost {
   publish(topic: string, value: unknown, options: SendOptions = {}): void {
     this.checkOpen();
     const codec = options.codec ?? 'raw';
-    this.node.hostPublish(topic, codecCode(codec), encodePayload(codec, value, options.schema));
+    this.node.hostPublish(
+      topic,
+      codecCode(codec),
+      encodePayload(codec, value, options.schema),
+      this.traceOf(options),
+    );
   }
 
   /** Calls `callback` for each publication matching `pattern`; returns the unsubscribe function. */
@@ -639,6 +669,7 @@ export class ComponentHost {
       storePath: this.storePath,
       auditPath: this.auditPath,
       policy: this.options.osl?.policy,
+      tracing: this.options.onSpan !== undefined,
       maxMessageBytes: this.maxMessageBytes,
     };
     this.workers[index] = new WorkerThread(data, (event) => this.onWorkerEvent(event));
@@ -762,6 +793,7 @@ export class ComponentHost {
 
   private onWorkerEvent(event: WorkerEvent): void {
     if (event.event === 'log') this.options.log?.(event.entry);
+    else if (event.event === 'span') this.options.onSpan?.(event.span);
     else this.options.onFailed?.(event.address, event.reason, event.version);
   }
 

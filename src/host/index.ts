@@ -36,3 +36,4 @@ export {
 export { HOST_SERVICES } from './host-services.js';
 export type { LogEntry } from './node.js';
 export { permissionDiff, suggestPermissions } from './permissions.js';
+export { formatTraceparent, parseTraceparent, type Span } from './trace.js';

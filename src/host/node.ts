@@ -39,6 +39,7 @@ import {
 import type { ExtSender, Operation } from './ext-services.js';
 import type { ActorIdentity, AuditDecision } from './host-services.js';
 import { grantsOf } from './permissions.js';
+import type { Span } from './trace.js';
 import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
 import { SubscriptionTable } from './subscriptions.js';
@@ -115,6 +116,8 @@ export interface NodeOptions {
   readonly audit?: (record: AuditRecord) => void;
   /** How components reach files, network and processes (`airssys:ext-*`). */
   readonly osl?: NodeOsl;
+  /** The span exporter: receives one span per traced message handled (absent: none recorded). */
+  readonly onSpan?: (span: Span) => void;
 }
 
 export interface NodeOsl {
@@ -191,6 +194,7 @@ export class HostNode implements ActorHost {
   private readonly logSink: (entry: LogEntry) => void;
   private readonly onFailed: (address: string, reason: string, version: string) => void;
   private readonly auditSink: (record: AuditRecord) => void;
+  readonly span: ((span: Span) => void) | undefined;
   private readonly osl: NodeOsl;
   /** One sandbox per version of an address on this node, made at its first operation. */
   private readonly sandboxes = new Map<string, Sandbox>();
@@ -208,6 +212,7 @@ export class HostNode implements ActorHost {
     this.logSink = options.log ?? (() => {});
     this.onFailed = options.onFailed ?? (() => {});
     this.auditSink = options.audit ?? (() => {});
+    this.span = options.onSpan;
     this.osl = options.osl ?? {};
     // Correlation ids are unique across nodes: the node index in the high bits.
     this.correlationBase = BigInt(options.index + 1) << 48n;
@@ -587,6 +592,7 @@ export class HostNode implements ActorHost {
       correlationId: undefined,
       codec,
       payload,
+      trace: from.trace,
     });
   }
 
@@ -619,6 +625,7 @@ export class HostNode implements ActorHost {
       correlationId: id,
       codec,
       payload,
+      trace: from.trace,
       replyTo: { node: this.index, key: from.key },
       chain,
     });
@@ -684,6 +691,7 @@ export class HostNode implements ActorHost {
       correlationId: undefined,
       codec,
       payload,
+      trace: from.trace,
     });
   }
 
@@ -829,7 +837,7 @@ export class HostNode implements ActorHost {
   // -------------------------------------------------------------------------------------------
   // host API (node 0)
 
-  hostSend(target: string, codec: number, payload: Uint8Array): void {
+  hostSend(target: string, codec: number, payload: Uint8Array, trace?: string): void {
     this.route({
       kind: 'send',
       sender: HOST_ADDRESS,
@@ -838,6 +846,7 @@ export class HostNode implements ActorHost {
       correlationId: undefined,
       codec,
       payload,
+      trace,
     });
   }
 
@@ -848,6 +857,7 @@ export class HostNode implements ActorHost {
     timeoutMs: number,
     probe?: 'health' | 'migrate',
     version?: string,
+    trace?: string,
   ): Promise<Envelope> {
     const id = this.correlationBase | this.nextCorrelation++;
     return new Promise<Envelope>((resolve, reject) => {
@@ -863,6 +873,7 @@ export class HostNode implements ActorHost {
         payload,
         replyTo: { node: this.index, key: 0 },
         chain: [HOST_ADDRESS],
+        trace,
       });
       const timer = setTimeout(() => {
         if (!this.hostWaiters.delete(id)) return;
@@ -876,7 +887,7 @@ export class HostNode implements ActorHost {
     });
   }
 
-  hostPublish(topic: string, codec: number, payload: Uint8Array): void {
+  hostPublish(topic: string, codec: number, payload: Uint8Array, trace?: string): void {
     this.publishEnvelope({
       kind: 'publish',
       sender: HOST_ADDRESS,
@@ -885,6 +896,7 @@ export class HostNode implements ActorHost {
       correlationId: undefined,
       codec,
       payload,
+      trace,
     });
   }
 

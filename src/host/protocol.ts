@@ -10,6 +10,7 @@ import type { CompiledComponent } from '../wasm/engine/compile.js';
 import type { Manifest } from '../wasm/manifest/schema.js';
 import type { ActorStats } from './actor-stats.js';
 import type { AddressEntry, LogEntry } from './node.js';
+import type { Span } from './trace.js';
 
 export interface WorkerData {
   readonly index: number;
@@ -20,6 +21,8 @@ export interface WorkerData {
   /** `<dataDir>/audit.db`, where the thread records its components' capability decisions. */
   readonly auditPath: string | undefined;
   readonly policy: HostPolicy | undefined;
+  /** The host exports spans: the thread reports them as events. */
+  readonly tracing: boolean;
   readonly maxMessageBytes: number;
 }
 
@@ -46,6 +49,7 @@ export type ControlReply =
 
 export type WorkerEvent =
   | { readonly event: 'log'; readonly entry: LogEntry }
+  | { readonly event: 'span'; readonly span: Span }
   | { readonly event: 'failed'; readonly address: string; readonly reason: string; readonly version: string };
 
 export interface SerializedError {

@@ -28,6 +28,7 @@ const node = new HostNode({
   onFailed: (address, reason, version) => emit({ event: 'failed', address, reason, version }),
   audit: audit === undefined ? undefined : (record) => audit.record(record),
   osl: { policy: data.policy },
+  onSpan: data.tracing ? (span) => emit({ event: 'span', span }) : undefined,
 });
 const components = new Map<string, Component>();
 

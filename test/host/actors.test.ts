@@ -1,7 +1,7 @@
 // Component actors in the caller's thread (threads: 0): messaging, storage, supervision, with
 // the C fixtures built from source (fixtures/src/{counter,stage,echo,requester,subscriber,…}).
 import { afterEach, describe, expect, it } from 'vitest';
-import { ComponentHost, type ComponentHostOptions, ERROR_CODEC } from '../../src/host/index.js';
+import { ComponentHost, type ComponentHostOptions, ERROR_CODEC, type Span } from '../../src/host/index.js';
 import { Engine } from '../../src/wasm/index.js';
 import { fixture } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
@@ -276,5 +276,49 @@ describe('component actors: messaging', () => {
     const reply = await host.request('echo', { n: 7, name: 'x' }, { codec: 'borsh', schema });
     expect(reply.value).toEqual({ n: 7, name: 'x' });
     expect(ERROR_CODEC).toBe(0x300002);
+  });
+});
+
+describe('trace context', () => {
+  it('carries a traceparent through a pipeline, one span per hop, each the child of the last', async () => {
+    const spans: Span[] = [];
+    const host = await newHost({ onSpan: (s) => spans.push(s) });
+    const load = (name: string, config: Record<string, string>) =>
+      engine.load(
+        variant('stage', {
+          name,
+          config,
+          permissions: [...SEND_ALL, 'storage = { namespaces = ["stage"] }'],
+        }),
+      );
+    await host.start(await load('t-c', { sink: 'yes' }));
+    await host.start(await load('t-b', { next: 't-c', tag: '>b' }));
+    await host.start(await load('t-a', { next: 't-b', tag: '>a' }));
+    const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    host.send('t-a', 'm', { traceparent: caller });
+    await expect.poll(() => spans.length).toBe(3);
+    const [a, b, c] = ['t-a', 't-b', 't-c'].map((address) => spans.find((s) => s.address === address)!);
+    for (const s of [a, b, c])
+      expect(s).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', status: 'ok' });
+    expect(a.parentSpanId).toBe('00f067aa0ba902b7');
+    expect(b.parentSpanId).toBe(a.spanId);
+    expect(c.parentSpanId).toBe(b.spanId);
+    expect(new Set([a.spanId, b.spanId, c.spanId]).size).toBe(3);
+
+    // Without a traceparent the host starts a trace (it exports spans); a malformed one is replaced.
+    spans.length = 0;
+    host.send('t-c', 'x', { traceparent: '00-zz-bad-01' });
+    await expect.poll(() => spans.length).toBe(1);
+    expect(spans[0].traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(spans[0].traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
+  it('records no span without an exporter', async () => {
+    const host = await newHost();
+    await host.start(await engine.load(fixture('echo')));
+    const reply = await host.request('echo', 'x', {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    });
+    expect(text(reply.payload)).toBe('x');
   });
 });

@@ -30,6 +30,7 @@ interface HostFlags {
   learn: string[];
   logFile?: string;
   logLevel?: string;
+  trace?: boolean;
   config?: string;
   json?: boolean;
 }
@@ -58,6 +59,7 @@ const CONFIG_KEYS = [
   'learn',
   'log-file',
   'log-level',
+  'trace',
 ];
 
 function wholeNumber(value: unknown, field: string, max: number): number {
@@ -142,6 +144,7 @@ export function registerHost(program: Command): void {
     )
     .option('--log-file <file>', 'JSON log (one line per event, pino) — default <data-dir>/host.log')
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
+    .option('--trace', 'record a span per traced message (W3C traceparent) in the JSON log')
     .option('--config <file>', 'TOML file with the same settings')
     .option('--json', 'print one JSON line with the URL once started')
     .action(async (flags: HostFlags) => {
@@ -178,6 +181,7 @@ export function registerHost(program: Command): void {
           learn: [...stringList(file.learn, 'learn'), ...flags.learn],
           logFile: flags.logFile ?? (file['log-file'] as string | undefined),
           logLevel: logLevel(flags.logLevel ?? file['log-level']),
+          trace: flags.trace ?? (file.trace as boolean | undefined),
         };
         const daemon = await startDaemon(options);
         const dashboard = `${daemon.url}/#token=${daemon.token}`;
