@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the test/benchmark fixtures: fixtures/src/<name>/ -> fixtures/build/<name>/.
+// Builds the test/benchmark fixtures: fixtures/src/<name>/ -> fixtures/build/<name>/, and the
+// example components: examples/<folder>/ -> examples/build/<name>/ (see examples/README.md).
 //
 //   node scripts/build-fixtures.mjs [--force] [--list] [name ...]
 //
@@ -26,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'fixtures', 'src');
 const BUILD = join(ROOT, 'fixtures', 'build');
+const EXAMPLES = join(ROOT, 'examples');
 const NODE_MODULES = join(ROOT, 'node_modules');
 const ADAPTER = join(NODE_MODULES, '@bytecodealliance', 'jco', 'lib', 'wasi_snapshot_preview1.reactor.wasm');
 // Bump when the hashing or output layout changes: every fixture rebuilds.
@@ -253,6 +255,12 @@ function cComponent(name, world = 'component', { ext = [] } = {}) {
   };
 }
 
+// An example: built like a fixture, from examples/<folder>/ into examples/build/<name>/, where
+// `airssys-wasm host --examples examples/build` installs and starts it.
+function example(folder, fixture) {
+  return { ...fixture, src: join(EXAMPLES, folder), out: join(EXAMPLES, 'build', fixture.name) };
+}
+
 const FIXTURES = [
   watComponent('basic', 'basic'),
   watComponent('greeter', 'greeter'),
@@ -399,6 +407,11 @@ const FIXTURES = [
   cComponent('runaway'),
   cComponent('counter-v2', 'migratable-component'),
   cComponent('ext-gateway', 'component', { ext: ['filesystem', 'network', 'process'] }),
+  example('kv-counter', cComponent('kv-counter')),
+  example('pipeline/ingest', cComponent('pipeline-ingest')),
+  example('pipeline/enrich', cComponent('pipeline-enrich')),
+  example('pipeline/store', cComponent('pipeline-store')),
+  example('http-fetch', cComponent('http-fetch', 'component', { ext: ['network'] })),
   {
     name: 'extism-add',
     kind: 'core',
@@ -531,8 +544,8 @@ function fmtSize(n) {
 }
 
 async function buildOne(fixture, force) {
-  const dir = join(SRC, fixture.name);
-  const out = join(BUILD, fixture.name);
+  const dir = fixture.src ?? join(SRC, fixture.name);
+  const out = fixture.out ?? join(BUILD, fixture.name);
   if (!existsSync(dir)) throw new BuildError(`missing source folder ${relative(ROOT, dir)}`);
   if (fixture.kind === 'component' && !existsSync(join(dir, 'Component.toml'))) {
     throw new BuildError(`missing ${relative(ROOT, join(dir, 'Component.toml'))}`);
@@ -586,7 +599,7 @@ async function main() {
   const t0 = performance.now();
   for (const fixture of selected) {
     const start = performance.now();
-    const label = fixture.name.padEnd(11);
+    const label = fixture.name.padEnd(15);
     try {
       const r = await buildOne(fixture, force);
       const ms = Math.round(performance.now() - start);
@@ -608,7 +621,7 @@ async function main() {
     );
     return 1;
   }
-  console.log(`fixtures ready in ${relative(ROOT, BUILD)}/ (${total} ms)`);
+  console.log(`ready in ${relative(ROOT, BUILD)}/ and ${relative(ROOT, EXAMPLES)}/build/ (${total} ms)`);
   return 0;
 }
 
