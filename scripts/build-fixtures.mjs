@@ -194,6 +194,50 @@ async function extWit(name, world, ext) {
   };
 }
 
+// A C program built with wasi-libc as a reactor, made a component with the jco preview1 adapter
+// (its world: component.wit beside the source, named after the fixture).
+function wasiCComponent(name, source, flags = []) {
+  return {
+    name,
+    kind: 'component',
+    fingerprint: async () => [
+      clang(),
+      ...(await JCO_TRANSPILE()),
+      `adapter ${existsSync(ADAPTER) ? sha256(await readFile(ADAPTER)) : 'missing'}`,
+    ],
+    async build(dir) {
+      clang();
+      if (!existsSync('/usr/lib/wasm32-wasi/libc.a')) {
+        throw new BuildError('wasi-libc not found (/usr/lib/wasm32-wasi): run .ci/install-system-deps.sh');
+      }
+      if (!existsSync(ADAPTER)) {
+        throw new BuildError(
+          `WASI adapter not found at ${relative(ROOT, ADAPTER)} (ships with @bytecodealliance/jco)`,
+        );
+      }
+      const tmp = await tmpDir();
+      try {
+        const out = join(tmp, 'core.wasm');
+        runClang([
+          '--target=wasm32-wasi',
+          '--sysroot=/usr',
+          '-O2',
+          ...flags,
+          '-mexec-model=reactor',
+          '-o',
+          out,
+          join(dir, source),
+        ]);
+        const core = await readFile(out);
+        const adapters = [['wasi_snapshot_preview1', await readFile(ADAPTER)]];
+        return { 'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), name, adapters) };
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 // `ext`: names of wit/ext/*.wit packages the component calls (with kit/c/airssys_ext.h); the kit's
 // ext bindings are compiled in and the WIT is composed by extWit.
 function cComponent(name, world = 'component', { ext = [] } = {}) {
@@ -293,90 +337,10 @@ const FIXTURES = [
       }
     },
   },
-  {
-    name: 'c-wasi',
-    kind: 'component',
-    fingerprint: async () => [
-      clang(),
-      ...(await JCO_TRANSPILE()),
-      `adapter ${existsSync(ADAPTER) ? sha256(await readFile(ADAPTER)) : 'missing'}`,
-    ],
-    async build(dir) {
-      clang();
-      if (!existsSync('/usr/lib/wasm32-wasi/libc.a')) {
-        throw new BuildError('wasi-libc not found (/usr/lib/wasm32-wasi): run .ci/install-system-deps.sh');
-      }
-      if (!existsSync(ADAPTER)) {
-        throw new BuildError(
-          `WASI adapter not found at ${relative(ROOT, ADAPTER)} (ships with @bytecodealliance/jco)`,
-        );
-      }
-      const tmp = await tmpDir();
-      try {
-        const out = join(tmp, 'greet.wasm');
-        runClang([
-          '--target=wasm32-wasi',
-          '--sysroot=/usr',
-          '-O2',
-          '-mexec-model=reactor',
-          '-o',
-          out,
-          join(dir, 'greet.c'),
-        ]);
-        const core = await readFile(out);
-        const adapters = [['wasi_snapshot_preview1', await readFile(ADAPTER)]];
-        return {
-          'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), 'c-wasi', adapters),
-        };
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
-    },
-  },
-  {
-    // Same recipe as c-wasi (wasi-libc, reactor, the jco adapter): a program using stdio, clocks,
-    // randomness, the environment, fopen and exit, for the host's WASI preview 2 (src/wasm/wasi/).
-    name: 'c-wasi-io',
-    kind: 'component',
-    fingerprint: async () => [
-      clang(),
-      ...(await JCO_TRANSPILE()),
-      `adapter ${existsSync(ADAPTER) ? sha256(await readFile(ADAPTER)) : 'missing'}`,
-    ],
-    async build(dir) {
-      clang();
-      if (!existsSync('/usr/lib/wasm32-wasi/libc.a')) {
-        throw new BuildError('wasi-libc not found (/usr/lib/wasm32-wasi): run .ci/install-system-deps.sh');
-      }
-      if (!existsSync(ADAPTER)) {
-        throw new BuildError(
-          `WASI adapter not found at ${relative(ROOT, ADAPTER)} (ships with @bytecodealliance/jco)`,
-        );
-      }
-      const tmp = await tmpDir();
-      try {
-        const out = join(tmp, 'io.wasm');
-        runClang([
-          '--target=wasm32-wasi',
-          '--sysroot=/usr',
-          '-O2',
-          '-Wall',
-          '-Werror',
-          '-mexec-model=reactor',
-          '-o',
-          out,
-          join(dir, 'io.c'),
-        ]);
-        const core = await readFile(out);
-        const adapters = [['wasi_snapshot_preview1', await readFile(ADAPTER)]];
-        return {
-          'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), 'c-wasi-io', adapters),
-        };
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
-    },
-  },
+  // C with wasi-libc (reactor) and the jco preview1 adapter: libc's I/O lands on WASI 0.2.
+  wasiCComponent('c-wasi', 'greet.c'),
+  // stdio, clocks, randomness, the environment, fopen and exit, for src/wasm/wasi/.
+  wasiCComponent('c-wasi-io', 'io.c', ['-Wall', '-Werror']),
   {
     name: 'js',
     kind: 'component',
