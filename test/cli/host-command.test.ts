@@ -69,6 +69,9 @@ describe('airssys-wasm host', () => {
       const deploy = cli('deploy', 'counter', '0.2.0');
       expect(deploy.status, deploy.stderr).toBe(0);
       expect(deploy.stdout).toMatch(/done/);
+      // Progress on stderr while the host deploys: the steps and the new version's lifecycle.
+      expect(deploy.stderr).toMatch(/counter@0\.2\.0: installed → starting/);
+      expect(deploy.stderr).toMatch(/counter@0\.2\.0: starting → running/);
       expect(cli('call', 'counter', 'get').stdout.trim()).toBe('v2:1');
       expect(cli('rollback', 'counter').status).toBe(0);
       expect(cli('call', 'counter', 'get').stdout.trim()).toBe('1');
