@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
+import { registerBuild } from './commands/build.js';
 import { registerCall, registerSend } from './commands/call.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
@@ -13,6 +14,7 @@ import { registerInstall } from './commands/install.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
+import { registerNew } from './commands/new.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerStart, registerStop } from './commands/start-stop.js';
@@ -20,6 +22,12 @@ import { registerStatus } from './commands/status.js';
 import { registerUninstall } from './commands/uninstall.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT_USAGE, reportError } from './output.js';
+
+// Shell-friendly: a reader that stops early (`| head`) ends the output, not the command with a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -31,6 +39,8 @@ const program = new Command('airssys-wasm')
   .exitOverride()
   .showHelpAfterError();
 
+registerNew(program);
+registerBuild(program);
 registerRun(program);
 registerValidate(program);
 registerInspect(program);

@@ -69,7 +69,10 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
           status >= 400 && status < 500 ? 'invalid-argument' : 'internal',
           (error as Error).message,
         );
-    void reply.code(STATUS[failure.code] ?? 500).send({ ok: false, error: failure.toJSON() });
+    // Fastify's own statuses say more than 400 (413 body too large, 415 wrong content type).
+    const code =
+      !isAirssysError(error) && status >= 400 && status < 500 ? status : (STATUS[failure.code] ?? 500);
+    void reply.code(code).send({ ok: false, error: failure.toJSON() });
   });
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
