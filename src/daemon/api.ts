@@ -104,7 +104,12 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     return { ok: true, host: ctx.info(), addresses, deployments: status.deployments };
   });
 
-  app.get('/v1/components', async () => ({ ok: true, versions: deployer.registry.list() }));
+  // Without each version's manifest text: a listing of 1,000 versions stays small (the
+  // dashboard's first paint waits for it); the registry and `airssys-wasm list` have the full record.
+  app.get('/v1/components', async () => ({
+    ok: true,
+    versions: deployer.registry.list().map(({ manifestText: _text, ...version }) => version),
+  }));
 
   app.post('/v1/components', async (request) => {
     const body = objectBody(request.body);
