@@ -31,17 +31,6 @@ static const char USAGE[] =
 // ---------------------------------------------------------------------------------------------
 // parsing the request line
 
-/* The next space-separated word of *rest (empty when none is left); *rest moves past it. */
-static airssys_str word(airssys_str *rest) {
-  size_t i = 0;
-  while (i < rest->len && rest->ptr[i] == ' ') i++;
-  size_t start = i;
-  while (i < rest->len && rest->ptr[i] != ' ') i++;
-  airssys_str w = {rest->ptr + start, i - start};
-  *rest = (airssys_str){rest->ptr + i, rest->len - i};
-  return w;
-}
-
 static bool is(airssys_str w, const char *literal) { return airssys_str_eq(w, airssys_cstr(literal)); }
 
 /* True when w starts with the literal; *tail is what follows it. */
@@ -196,11 +185,11 @@ static bool list(airssys_str prefix, airssys_str after, airssys_response *out, a
 // A `send` runs the same commands as a `request`; the host simply has nobody to give the reply to.
 bool airssys_handle(const airssys_message *m, airssys_response *out, airssys_error *err) {
   airssys_str rest = {(const char *)m->payload.ptr, m->payload.len};
-  airssys_str command = word(&rest);
+  airssys_str command = airssys_next_word(&rest);
 
   if (is(command, "list")) {
     airssys_str prefix = {0, 0}, after = {0, 0};
-    for (airssys_str w = word(&rest); w.len; w = word(&rest)) {
+    for (airssys_str w = airssys_next_word(&rest); w.len; w = airssys_next_word(&rest)) {
       if (starts_with(w, "after=", &after)) {
         if (!valid_name(after)) return usage(err);
       } else if (prefix.len == 0 && valid_name(w)) {
@@ -212,9 +201,9 @@ bool airssys_handle(const airssys_message *m, airssys_response *out, airssys_err
     return list(prefix, after, out, err);
   }
 
-  airssys_str name = word(&rest);
-  airssys_str arg = word(&rest);
-  if (!valid_name(name) || word(&rest).len) return usage(err);
+  airssys_str name = airssys_next_word(&rest);
+  airssys_str arg = airssys_next_word(&rest);
+  if (!valid_name(name) || airssys_next_word(&rest).len) return usage(err);
   if (is(command, "inc")) return inc(name, arg, out, err);
   if (is(command, "get") && arg.len == 0) return get(name, out, err);
   if (is(command, "reset")) return reset(name, arg, out, err);

@@ -107,6 +107,17 @@ static size_t c_len(const char *s) {
 
 airssys_str airssys_cstr(const char *s) { return (airssys_str){s, c_len(s)}; }
 
+airssys_str airssys_next_word(airssys_str *rest) {
+  size_t i = 0;
+  while (i < rest->len && rest->ptr[i] == ' ') i++;
+  size_t start = i;
+  while (i < rest->len && rest->ptr[i] != ' ') i++;
+  airssys_str word = {rest->ptr + start, i - start};
+  if (i < rest->len) i++;
+  *rest = (airssys_str){rest->ptr + i, rest->len - i};
+  return word;
+}
+
 bool airssys_str_eq(airssys_str a, airssys_str b) {
   if (a.len != b.len) return false;
   for (size_t i = 0; i < a.len; i++)

@@ -169,6 +169,9 @@ airssys_bytes airssys_concat(airssys_bytes a, airssys_bytes b);
 bool airssys_str_eq(airssys_str a, airssys_str b);
 bool airssys_bytes_eq(airssys_bytes a, const char *literal);
 airssys_str airssys_cstr(const char *s);
+/* The next space-separated word of *rest (empty when none is left). *rest then starts after the
+ * one space that ended the word, so what remains is the rest of the line as written. */
+airssys_str airssys_next_word(airssys_str *rest);
 static inline airssys_bytes airssys_str_bytes(airssys_str s) {
   return (airssys_bytes){(const uint8_t *)s.ptr, s.len};
 }

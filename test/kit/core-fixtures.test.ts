@@ -71,7 +71,7 @@ describe('C kit — the built components', () => {
         .sort();
     expect(funcs('echo')).toEqual([]);
     expect(funcs('runaway')).toEqual([]);
-    expect(funcs('counter')).toEqual(['storage-get', 'storage-increment']);
+    expect(funcs('counter')).toEqual(['log', 'storage-get', 'storage-increment']);
     expect(funcs('stage')).toEqual(['config-get', 'publish', 'send', 'storage-increment', 'storage-set']);
     expect(funcs('requester')).toEqual(['reply', 'request']);
     expect(funcs('subscriber')).toEqual(['storage-increment', 'storage-set', 'subscribe']);

@@ -18,16 +18,6 @@ bool airssys_init(airssys_config config, airssys_error *err) {
   return true;
 }
 
-static airssys_str word(airssys_str *rest) {
-  size_t i = 0;
-  while (i < rest->len && rest->ptr[i] == ' ') i++;
-  size_t start = i;
-  while (i < rest->len && rest->ptr[i] != ' ') i++;
-  airssys_str w = {rest->ptr + start, i - start};
-  *rest = (airssys_str){rest->ptr + i, rest->len - i};
-  return w;
-}
-
 static airssys_str str_of(airssys_bytes b) { return (airssys_str){(const char *)b.ptr, b.len}; }
 
 /* The unit price of `item` in cents: config "price-<item>", 0 when there is none. */
@@ -48,11 +38,11 @@ static airssys_bytes then(airssys_bytes text, airssys_bytes more) {
 bool airssys_handle(const airssys_message *m, airssys_response *out, airssys_error *err) {
   (void)out; /* enrich answers nothing: orders arrive by send */
   airssys_str rest = str_of(m->payload);
-  airssys_str id = word(&rest);
-  airssys_str item = word(&rest);
+  airssys_str id = airssys_next_word(&rest);
+  airssys_str item = airssys_next_word(&rest);
   uint64_t quantity;
   // Quantities up to 10^6 (ingest's limit) and prices up to 10^9 cents: the total fits.
-  if (id.len == 0 || item.len == 0 || !airssys_parse_u64(word(&rest), &quantity) || quantity > 1000000)
+  if (id.len == 0 || item.len == 0 || !airssys_parse_u64(airssys_next_word(&rest), &quantity) || quantity > 1000000)
     return airssys_fail(err, "invalid-argument", "expected \"<id> <item> <quantity>\"");
 
   uint64_t price = price_of(item);

@@ -27,17 +27,6 @@ bool airssys_init(airssys_config config, airssys_error *err) {
   return true;
 }
 
-/* The next space-separated word of *rest (empty when none is left); *rest moves past it. */
-static airssys_str word(airssys_str *rest) {
-  size_t i = 0;
-  while (i < rest->len && rest->ptr[i] == ' ') i++;
-  size_t start = i;
-  while (i < rest->len && rest->ptr[i] != ' ') i++;
-  airssys_str w = {rest->ptr + start, i - start};
-  *rest = (airssys_str){rest->ptr + i, rest->len - i};
-  return w;
-}
-
 /* Item names are 1 to 32 of a-z, 0-9, '-': later stages build config keys and JSON from them. */
 static bool valid_item(airssys_str s) {
   if (s.len == 0 || s.len > ITEM_MAX) return false;
@@ -57,11 +46,11 @@ static bool reject(airssys_bytes line, airssys_error *err) {
 
 bool airssys_handle(const airssys_message *m, airssys_response *out, airssys_error *err) {
   airssys_str rest = {(const char *)m->payload.ptr, m->payload.len};
-  airssys_str item = word(&rest);
-  airssys_str quantity = word(&rest);
+  airssys_str item = airssys_next_word(&rest);
+  airssys_str quantity = airssys_next_word(&rest);
   uint64_t n;
   if (!valid_item(item) || !airssys_parse_u64(quantity, &n) || n == 0 || n > QUANTITY_MAX ||
-      word(&rest).len)
+      airssys_next_word(&rest).len)
     return reject(m->payload, err);
 
   int64_t id;

@@ -31,17 +31,7 @@ bool airssys_init(airssys_config config, airssys_error *err) {
 
 static airssys_str str_of(airssys_bytes b) { return (airssys_str){(const char *)b.ptr, b.len}; }
 
-static airssys_str word(airssys_str *rest) {
-  size_t i = 0;
-  while (i < rest->len && rest->ptr[i] == ' ') i++;
-  size_t start = i;
-  while (i < rest->len && rest->ptr[i] != ' ') i++;
-  airssys_str w = {rest->ptr + start, i - start};
-  *rest = (airssys_str){rest->ptr + i, rest->len - i};
-  return w;
-}
-
-static bool number(airssys_str *rest, uint64_t *value) { return airssys_parse_u64(word(rest), value); }
+static bool number(airssys_str *rest, uint64_t *value) { return airssys_parse_u64(airssys_next_word(rest), value); }
 
 /* The item goes into JSON unescaped, so it must be plain: a-z, 0-9, '-' (as ingest checks). */
 static bool plain(airssys_str s) {
@@ -95,9 +85,9 @@ static bool keep(const airssys_message *m, airssys_error *err) {
   airssys_str rest = str_of(m->payload);
   uint64_t id, quantity, price, total;
   bool ok = number(&rest, &id) && id <= 9999999999ull;
-  airssys_str item = word(&rest);
+  airssys_str item = airssys_next_word(&rest);
   ok = ok && plain(item) && number(&rest, &quantity) && number(&rest, &price) && number(&rest, &total) &&
-       total <= (uint64_t)INT64_MAX && word(&rest).len == 0;
+       total <= (uint64_t)INT64_MAX && airssys_next_word(&rest).len == 0;
   if (!ok)
     return airssys_fail(err, "invalid-argument", "expected \"<id> <item> <quantity> <price> <total>\"");
 
@@ -127,9 +117,9 @@ static bool keep(const airssys_message *m, airssys_error *err) {
 
 static bool answer(const airssys_message *m, airssys_response *out, airssys_error *err) {
   airssys_str rest = str_of(m->payload);
-  airssys_str question = word(&rest);
+  airssys_str question = airssys_next_word(&rest);
 
-  if (airssys_str_eq(question, AIRSSYS_STR("summary")) && word(&rest).len == 0) {
+  if (airssys_str_eq(question, AIRSSYS_STR("summary")) && airssys_next_word(&rest).len == 0) {
     int64_t count, revenue;
     if (!airssys_storage_get_counter(NS, AIRSSYS_STR("count"), &count, err)) return false;
     if (!airssys_storage_get_counter(NS, AIRSSYS_STR("revenue"), &revenue, err)) return false;
@@ -144,7 +134,7 @@ static bool answer(const airssys_message *m, airssys_response *out, airssys_erro
   }
 
   uint64_t id;
-  if (airssys_str_eq(question, AIRSSYS_STR("get")) && number(&rest, &id) && word(&rest).len == 0) {
+  if (airssys_str_eq(question, AIRSSYS_STR("get")) && number(&rest, &id) && airssys_next_word(&rest).len == 0) {
     bool found;
     airssys_bytes record;
     if (!airssys_storage_get(NS, order_key(id), &found, &record, err)) return false;
