@@ -27,6 +27,17 @@ async function ask(host: ComponentHost, target: string, payload: string): Promis
 
 const SEND_ALL = ['messaging = { send = [">"] }'];
 
+/** `<prefix>-a` → `<prefix>-b` → `<prefix>-c`: three `stage` instances relaying, the last a sink. */
+async function startPipeline(host: ComponentHost, prefix: string): Promise<void> {
+  const load = (name: string, config: Record<string, string>) =>
+    engine.load(
+      variant('stage', { name, config, permissions: [...SEND_ALL, 'storage = { namespaces = ["stage"] }'] }),
+    );
+  await host.start(await load(`${prefix}-c`, { sink: 'yes' }));
+  await host.start(await load(`${prefix}-b`, { next: `${prefix}-c`, tag: '>b' }));
+  await host.start(await load(`${prefix}-a`, { next: `${prefix}-b`, tag: '>a' }));
+}
+
 describe('component actors: counter and storage', () => {
   it('keeps its count in storage across a trap and restart', async () => {
     const host = await newHost();
@@ -92,19 +103,7 @@ describe('component actors: counter and storage', () => {
 });
 
 describe('component actors: messaging', () => {
-  async function pipeline(host: ComponentHost) {
-    const load = (name: string, config: Record<string, string>) =>
-      engine.load(
-        variant('stage', {
-          name,
-          config,
-          permissions: [...SEND_ALL, 'storage = { namespaces = ["stage"] }'],
-        }),
-      );
-    await host.start(await load('stage-c', { sink: 'yes' }));
-    await host.start(await load('stage-b', { next: 'stage-c', tag: '>b' }));
-    await host.start(await load('stage-a', { next: 'stage-b', tag: '>a' }));
-  }
+  const pipeline = (host: ComponentHost) => startPipeline(host, 'stage');
 
   function stored(host: ComponentHost, component: string): string[] {
     const ns = host.storage!.namespace(`${component}.stage`);
@@ -283,17 +282,7 @@ describe('trace context', () => {
   it('carries a traceparent through a pipeline, one span per hop, each the child of the last', async () => {
     const spans: Span[] = [];
     const host = await newHost({ onSpan: (s) => spans.push(s) });
-    const load = (name: string, config: Record<string, string>) =>
-      engine.load(
-        variant('stage', {
-          name,
-          config,
-          permissions: [...SEND_ALL, 'storage = { namespaces = ["stage"] }'],
-        }),
-      );
-    await host.start(await load('t-c', { sink: 'yes' }));
-    await host.start(await load('t-b', { next: 't-c', tag: '>b' }));
-    await host.start(await load('t-a', { next: 't-b', tag: '>a' }));
+    await startPipeline(host, 't');
     const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     host.send('t-a', 'm', { traceparent: caller });
     await expect.poll(() => spans.length).toBe(3);
