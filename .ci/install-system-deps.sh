@@ -1,17 +1,18 @@
 #!/bin/sh
 # Installs the Debian packages `node scripts/build-fixtures.mjs` needs (C fixtures `kernel`
 # and `c-wasi`): clang (wasm32 target), lld (wasm-ld), wasi-libc (sysroot /usr/lib/wasm32-wasi)
-# and the wasm32 compiler-rt builtins; and chromium, which the dashboard's browser test drives
-# through playwright-core. Everything else is an npm package.
+# and the wasm32 compiler-rt builtins; chromium, which the dashboard's browser test drives
+# through playwright-core; curl, which the tested docs call. Everything else is an npm package.
 # Skips apt entirely when the tools are already present. Run as root (or through sudo).
 set -eu
 
-PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32 chromium"
+PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32 chromium curl"
 
 have_tools() {
   command -v clang >/dev/null 2>&1 &&
     command -v wasm-ld >/dev/null 2>&1 &&
     command -v chromium >/dev/null 2>&1 &&
+    command -v curl >/dev/null 2>&1 &&
     [ -f /usr/lib/wasm32-wasi/libc.a ] &&
     [ -n "$(find /usr/lib/llvm-*/lib/clang -path '*wasi*' -name 'libclang_rt.builtins-wasm32.a' 2>/dev/null | head -n 1)" ]
 }

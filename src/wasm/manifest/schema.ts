@@ -41,7 +41,7 @@ export interface Permissions {
   readonly filesystem: { readonly read: readonly string[]; readonly write: readonly string[] };
   /** `host[:port]` patterns; host is a DNS name (optionally `*.`-prefixed), IP, `[IPv6]` or `*`; no port = any port. Hosts are lower-cased. */
   readonly network: { readonly outbound: readonly string[]; readonly inbound: readonly string[] };
-  /** Key-value namespaces (`[a-z][a-z0-9-_.]*`) and the quota shared by them, in bytes. */
+  /** Key-value namespaces (`[a-z][a-z0-9-_.]*`) and the quota of each of them, in bytes. */
   readonly storage: { readonly namespaces: readonly string[]; readonly quotaBytes: number };
   /** Absolute paths (or globs) of executables the component may spawn. */
   readonly process: { readonly spawn: readonly string[] };
