@@ -12,8 +12,8 @@
 import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
 import { type AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
-import { createWasi } from '../wasm/wasi/index.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
+import { createWasi } from '../wasm/wasi/index.js';
 import {
   type ActorStats,
   countError,
@@ -24,8 +24,8 @@ import {
 } from './actor-stats.js';
 import { type Envelope, guestError } from './envelope.js';
 import { extServices, type OperationBackend } from './ext-services.js';
-import { formatTraceparent, newSpanId, parseTraceparent, type Span, type TraceContext } from './trace.js';
 import { type ActorIdentity, HOST_SERVICES, hostServices, type ServiceBackend } from './host-services.js';
+import { formatTraceparent, newSpanId, parseTraceparent, type Span, type TraceContext } from './trace.js';
 
 export const LIFECYCLE = 'airssys:core/component-lifecycle@1.0.0';
 export const MIGRATION = 'airssys:core/migration@1.0.0';
@@ -113,6 +113,21 @@ export function componentActor(
     }
   };
 
+  /** One message in FUEL_SAMPLE: handled on the metered path, which also reads the memory size. */
+  const meteredHandle = (state: Lifecycle, message: Envelope): unknown => {
+    sampled = 0;
+    let out: unknown;
+    observe(
+      stats.fuel,
+      FUEL_BUCKETS,
+      state.instance.meter(() => {
+        out = state.handleMessage(message);
+      }),
+    );
+    stats.memoryBytes = state.instance.memoryBytes;
+    return out;
+  };
+
   /** Starts the span of handling a traced message; what the instance sends meanwhile is its child. */
   const beginSpan = (traceparent: string) => {
     const parent = parseTraceparent(traceparent);
@@ -164,23 +179,14 @@ export function componentActor(
         probe(ctx.state.instance, message);
         return;
       }
-      let result: GuestResult<Response> | undefined;
+      let result: GuestResult<Response>;
       identity.current = message;
       const traced = message.trace === undefined ? undefined : beginSpan(message.trace);
       const started = performance.now();
-      const { instance, handleMessage } = ctx.state;
       try {
-        if (++sampled === FUEL_SAMPLE) {
-          sampled = 0;
-          observe(
-            stats.fuel,
-            FUEL_BUCKETS,
-            instance.meter(() => {
-              result = handleMessage(message) as GuestResult<Response>;
-            }),
-          );
-          stats.memoryBytes = instance.memoryBytes;
-        } else result = handleMessage(message) as GuestResult<Response>;
+        result = (
+          ++sampled === FUEL_SAMPLE ? meteredHandle(ctx.state, message) : ctx.state.handleMessage(message)
+        ) as GuestResult<Response>;
       } catch (error) {
         identity.current = undefined;
         wasi?.endCall();
@@ -194,9 +200,9 @@ export function componentActor(
       observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
       identity.current = undefined;
       wasi?.endCall();
-      if (traced !== undefined) endSpan(traced, message, started, result?.tag === 'err' ? result.val.code : 'ok');
+      if (traced !== undefined)
+        endSpan(traced, message, started, result.tag === 'err' ? result.val.code : 'ok');
       stats.handled++;
-      if (result === undefined) throw new Error('unreachable: handle-message returned nothing');
       if (result.tag === 'err') {
         stats.errors++;
         countError(stats, result.val.code, result.val.message);
