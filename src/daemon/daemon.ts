@@ -15,6 +15,7 @@ import { ComponentHost } from '../host/host.js';
 import type { HostPolicy } from '../osl/policy/host-policy.js';
 import { AirssysError } from '../shared/errors.js';
 import { Engine } from '../wasm/engine/engine.js';
+import { resolvePolicy } from '../wasm/engine/policy.js';
 import { buildApi } from './api.js';
 import { EventHub } from './event-hub.js';
 import { daemonLogger, type LogLevel, logEvent } from './log.js';
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   logLevel?: LogLevel;
   /** Record a span per traced message in the JSON log (`event: "span"`). */
   trace?: boolean;
+  /** Largest `[resources] memory` a component may declare (default 4 MiB; JS components need more). */
+  maxMemoryBytes?: number;
 }
 
 export interface Daemon {
@@ -69,6 +72,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     );
   }
   const dataDir = resolve(options.dataDir);
+  const policy =
+    options.maxMemoryBytes === undefined ? undefined : { maxMemoryBytes: options.maxMemoryBytes };
   mkdirSync(dataDir, { recursive: true });
   const token = loadOrCreateToken(dataDir);
   const events = new EventHub();
@@ -86,9 +91,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const deployer: Deployer = new Deployer({
     host,
-    engine: new Engine({ cacheDir: join(dataDir, 'cache') }),
+    engine: new Engine({ cacheDir: join(dataDir, 'cache'), policy }),
     dataDir,
-    registry: options.trust,
+    registry: { ...options.trust, policy: resolvePolicy(policy) },
     onCommand: (id, command, error) =>
       events.emit({
         type: 'deployment',

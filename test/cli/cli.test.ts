@@ -30,6 +30,29 @@ describe('airssys-wasm run', () => {
     expect(typeof doc.ms).toBe('number');
   });
 
+  it('--max-memory raises the memory a manifest may declare (a JavaScript component needs 16MiB)', () => {
+    const refused = cli('run', fixture('js'), '--call', 'add', '--args', '[40, 2]', '--json');
+    expect(refused.status).toBe(1);
+    expect(refused.json().error).toMatchObject({
+      code: 'invalid-manifest',
+      details: { field: 'resources.memory' },
+    });
+    const ok = cli(
+      'run',
+      fixture('js'),
+      '--call',
+      'add',
+      '--args',
+      '[40, 2]',
+      '--json',
+      '--max-memory',
+      '64MiB',
+    );
+    expect(ok.status).toBe(0);
+    expect(ok.json()).toMatchObject({ ok: true, result: 42 });
+    expect(cli('run', fixture('js'), '--call', 'add', '--max-memory', 'lots', '--json').status).toBe(2);
+  });
+
   it('reports the same fuel for the same call on every run', () => {
     const a = cli('run', fixture('hostile'), '--call', 'work', '--args', '[500]', '--json').json();
     const b = cli('run', fixture('hostile'), '--call', 'work', '--args', '[500]', '--json').json();

@@ -174,6 +174,20 @@ describe('host daemon', () => {
     expect(accepted.body).toMatchObject({ ok: true, status: 'done' });
   });
 
+  it('accepts components above the default memory ceiling only when maxMemoryBytes allows them', async () => {
+    const js = join(ROOT, 'fixtures', 'build', 'js'); // StarlingMonkey: declares 16MiB
+    const strict = await start();
+    expect((await strict.call('POST', '/v1/components', { path: js })).body).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-manifest' },
+    });
+    const roomy = await start(undefined, { maxMemoryBytes: 64 * 1024 * 1024 });
+    expect((await roomy.call('POST', '/v1/components', { path: js })).body).toMatchObject({
+      ok: true,
+      version: { name: 'js' },
+    });
+  });
+
   it('refuses a non-loopback bind without --allow-remote', async () => {
     await expect(
       startDaemon({ dataDir: tempDir('daemon-remote'), port: 0, bind: '0.0.0.0', threads: 0 }),

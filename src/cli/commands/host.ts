@@ -15,6 +15,7 @@ import { LOG_LEVELS, type LogLevel } from '../../daemon/log.js';
 import { loadTrustOptions } from '../../deploy/signing.js';
 import { SECURITY_MODES, type SecurityMode } from '../../osl/policy/host-policy.js';
 import { AirssysError } from '../../shared/errors.js';
+import { policyFrom } from '../engine-options.js';
 import { printJson, reportError } from '../output.js';
 
 interface HostFlags {
@@ -31,6 +32,7 @@ interface HostFlags {
   logFile?: string;
   logLevel?: string;
   trace?: boolean;
+  maxMemory?: string;
   config?: string;
   json?: boolean;
 }
@@ -60,6 +62,7 @@ const CONFIG_KEYS = [
   'log-file',
   'log-level',
   'trace',
+  'max-memory',
 ];
 
 function wholeNumber(value: unknown, field: string, max: number): number {
@@ -145,6 +148,10 @@ export function registerHost(program: Command): void {
     .option('--log-file <file>', 'JSON log (one line per event, pino) — default <data-dir>/host.log')
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (default info)`)
     .option('--trace', 'record a span per traced message (W3C traceparent) in the JSON log')
+    .option(
+      '--max-memory <size>',
+      'largest [resources] memory a component may declare (default 4MiB; JS components need 128MiB)',
+    )
     .option('--config <file>', 'TOML file with the same settings')
     .option('--json', 'print one JSON line with the URL once started')
     .action(async (flags: HostFlags) => {
@@ -182,6 +189,8 @@ export function registerHost(program: Command): void {
           logFile: flags.logFile ?? (file['log-file'] as string | undefined),
           logLevel: logLevel(flags.logLevel ?? file['log-level']),
           trace: flags.trace ?? (file.trace as boolean | undefined),
+          maxMemoryBytes: policyFrom((flags.maxMemory ?? file['max-memory']) as string | undefined)
+            ?.maxMemoryBytes,
         };
         const daemon = await startDaemon(options);
         const dashboard = `${daemon.url}/#token=${daemon.token}`;

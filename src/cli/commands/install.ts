@@ -16,7 +16,9 @@ import { installFromArchive, isArchive } from '../../deploy/install-archive.js';
 import { ComponentRegistry, type VersionRecord } from '../../deploy/registry.js';
 import { loadTrustOptions, TRUST_LEVELS } from '../../deploy/signing.js';
 import { AirssysError } from '../../shared/errors.js';
+import { resolvePolicy } from '../../wasm/engine/policy.js';
 import { MANIFEST_FILE_NAME } from '../../wasm/manifest/schema.js';
+import { policyFrom } from '../engine-options.js';
 import { EXIT_OK, printJson, reportError, usage } from '../output.js';
 
 /** Where a host keeps its registry and deployments unless told otherwise. */
@@ -92,6 +94,7 @@ interface InstallFlags extends DataDirFlags {
   trustedKey: string[];
   requireTrust?: string;
   development?: boolean;
+  maxMemory?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -110,6 +113,10 @@ export function registerInstall(program: Command): void {
       )
       .option('--require-trust <level>', `lowest trust level accepted: ${TRUST_LEVELS.join(' | ')}`)
       .option('--development', 'install as a development build (trust level development)')
+      .option(
+        '--max-memory <size>',
+        'largest [resources] memory accepted (default 4MiB; JS components need 128MiB)',
+      )
       .addHelpText(
         'after',
         `
@@ -132,7 +139,10 @@ Example:
       if (flags.development && isArchive(component)) {
         throw usage('--development applies to a component folder: unpack the archive and install the folder');
       }
-      const registry = ComponentRegistry.open(flags.dataDir, trust);
+      const registry = ComponentRegistry.open(flags.dataDir, {
+        ...trust,
+        policy: resolvePolicy(policyFrom(flags.maxMemory)),
+      });
       let record: VersionRecord;
       try {
         record = isArchive(component)
