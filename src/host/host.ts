@@ -36,9 +36,9 @@ import {
   type NodeOsl,
 } from './node.js';
 import { withoutPermissions } from './permissions.js';
-import { newTraceparent, parseTraceparent, type Span } from './trace.js';
 import type { WorkerData, WorkerEvent } from './protocol.js';
 import { dropSnapshot, restoreStorage, snapshotStorage } from './storage-snapshot.js';
+import { newTraceparent, parseTraceparent, type Span } from './trace.js';
 import { WorkerThread } from './worker-thread.js';
 
 export interface ComponentHostOptions {

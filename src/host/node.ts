@@ -39,10 +39,10 @@ import {
 import type { ExtSender, Operation } from './ext-services.js';
 import type { ActorIdentity, AuditDecision } from './host-services.js';
 import { grantsOf } from './permissions.js';
-import type { Span } from './trace.js';
 import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
 import { SubscriptionTable } from './subscriptions.js';
+import type { Span } from './trace.js';
 
 /** One instance behind an address: the node it runs on and its key there. */
 export interface Member {
