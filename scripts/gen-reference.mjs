@@ -304,7 +304,7 @@ async function stubApi(src, failWith) {
     host: { addresses: () => [], versions: async () => [], audit: fail },
     deployer: { deployments: { list: fail }, registry: { list: fail }, status: fail },
     events: { last: () => [], watch: () => () => {} },
-    token: TOKEN,
+    operators: { identify: (t) => (t === TOKEN ? 'admin' : undefined), authorize: () => {} },
     info: () => ({ version: '0', threads: 0, dataDir: '', startedAt: 0, uptimeMs: 0 }),
   });
 }

@@ -16,13 +16,13 @@ import { AirssysError, type ErrorCode, isAirssysError } from '../shared/errors.j
 import { auditQuery } from './audit-query.js';
 import type { EventHub } from './event-hub.js';
 import { DaemonMetrics } from './metrics.js';
-import { tokenMatches } from './token.js';
+import { type Operators, operationOf } from './operators.js';
 
 export interface ApiContext {
   host: ComponentHost;
   deployer: Deployer;
   events: EventHub;
-  token: string;
+  operators: Operators;
   info: () => { version: string; threads: number; dataDir: string; startedAt: number; uptimeMs: number };
 }
 
@@ -81,7 +81,8 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     const presented = header?.startsWith('Bearer ')
       ? header.slice(7).trim()
       : (request.query as { token?: string } | undefined)?.token;
-    if (!tokenMatches(ctx.token, presented)) {
+    const operator = ctx.operators.identify(presented);
+    if (operator === undefined) {
       await reply.code(401).send({
         ok: false,
         error: {
@@ -89,7 +90,10 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
           message: 'missing or wrong bearer token; it is in <data-dir>/admin-token',
         },
       });
+      return;
     }
+    // Throws capability-denied (403, audited) when the operator's roles do not allow the route.
+    ctx.operators.authorize(operator, operationOf(request.method, request.routeOptions.url ?? request.url));
   });
 
   app.get('/livez', async () => ({ ok: true }));

@@ -19,6 +19,7 @@ import { resolvePolicy } from '../wasm/engine/policy.js';
 import { buildApi } from './api.js';
 import { EventHub } from './event-hub.js';
 import { daemonLogger, type LogLevel, logEvent } from './log.js';
+import { type OperatorOptions, Operators } from './operators.js';
 import { loadOrCreateToken } from './token.js';
 
 export interface DaemonOptions {
@@ -48,6 +49,9 @@ export interface DaemonOptions {
   trace?: boolean;
   /** Largest `[resources] memory` a component may declare (default 4 MiB; JS components need more). */
   maxMemoryBytes?: number;
+  /** Operators besides `admin`, each with a token and roles (see operators.ts). */
+  operators?: OperatorOptions['operators'];
+  roles?: OperatorOptions['roles'];
 }
 
 export interface Daemon {
@@ -120,11 +124,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
     }
     if (options.examples !== undefined) await installExamples(deployer, host, options.examples);
+    const operators = new Operators(
+      dataDir,
+      token,
+      { operators: options.operators, roles: options.roles },
+      { record: (r) => host.recordDecision(r), query: () => [], flush() {}, close() {} },
+    );
     api = await buildApi({
       host,
       deployer,
       events,
-      token,
+      operators,
       info: () => ({
         version: DAEMON_VERSION,
         threads: host.threads,

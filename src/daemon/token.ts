@@ -1,14 +1,15 @@
 /**
- * The admin API's bearer token: created at the first start with 256 random bits, kept in
- * `<data-dir>/admin-token` readable by the owner only, and compared in constant time.
+ * The admin API's bearer tokens: created at the first start with 256 random bits, kept in
+ * `<data-dir>/admin-token` (and `operator-tokens/<name>`) readable by the owner only, and
+ * compared in constant time.
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export function loadOrCreateToken(dataDir: string): string {
-  const file = join(dataDir, 'admin-token');
+export function loadOrCreateToken(dataDir: string, name = 'admin-token'): string {
+  const file = join(dataDir, name);
   try {
     const token = readFileSync(file, 'utf8').trim();
     if (token.length >= 32) return token;

@@ -632,6 +632,11 @@ export class ComponentHost {
     return this.auditLog.query(query);
   }
 
+  /** Records a decision taken outside the components (e.g. the daemon's operator checks). */
+  recordDecision(record: AuditRecord): void {
+    this.auditLog.record(record);
+  }
+
   /** True when `component` runs in learn mode (see `ComponentHostOptions.learn`). */
   learns(component: string): boolean {
     const learn = this.options.learn;

@@ -63,6 +63,8 @@ const CONFIG_KEYS = [
   'log-level',
   'trace',
   'max-memory',
+  'operators',
+  'roles',
 ];
 
 function wholeNumber(value: unknown, field: string, max: number): number {
@@ -191,6 +193,9 @@ export function registerHost(program: Command): void {
           trace: flags.trace ?? (file.trace as boolean | undefined),
           maxMemoryBytes: policyFrom((flags.maxMemory ?? file['max-memory']) as string | undefined)
             ?.maxMemoryBytes,
+          // TOML only: [operators.alice] roles = ["viewer"]; [roles] deployer = ["deployment.*"]
+          operators: file.operators as DaemonOptions['operators'],
+          roles: file.roles as DaemonOptions['roles'],
         };
         const daemon = await startDaemon(options);
         const dashboard = `${daemon.url}/#token=${daemon.token}`;
