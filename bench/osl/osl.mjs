@@ -1,7 +1,8 @@
 // osl benchmarks (issue #5): a granted, audited 4 KiB file read through the whole guard chain
 // (audit → path guard → egress → process → quota → NodeFileSystem, SQLite audit log in WAL
-// mode) against a direct `fs` read of the same file, and a capability check alone.
-// Targets: guarded read ≤ 2× direct; capability check ≤ 200 ns.
+// mode) against a direct `fs` read of the same file, and a capability check alone (the same path
+// again, as this bench has always timed it; also the full check, and a freshly decoded path that
+// was or was not checked just before). Targets: guarded read ≤ 2× direct; capability check ≤ 200 ns.
 //
 //   npx tsc -p tsconfig.build.json --outDir /tmp/osl-dist
 //   ln -sfn "$PWD/node_modules" /tmp/osl-dist/node_modules   # better-sqlite3 must resolve from there
@@ -85,10 +86,37 @@ const check = osl.compileCapabilities({
 });
 let sink = 0;
 // A guest's path reaches the check as a flat string (decoded from its memory); `file` was built by
-// concatenation, and V8 string operations on such a "cons" string are markedly slower.
-const guestPath = JSON.parse(JSON.stringify(file));
+// concatenation, and V8 string operations on such a "cons" string are markedly slower. Two equal
+// copies, taken in turn, so the optimiser cannot treat the path as a constant.
+const guestPaths = [JSON.parse(JSON.stringify(file)), JSON.parse(JSON.stringify(file))];
+let turn = 0;
 const capabilityCheck = () => {
-  sink += osl.checkPath(check, 'read', guestPath).path.length;
+  sink += osl.checkPath(check, 'read', guestPaths[(turn ^= 1)]).path.length;
+};
+// The full check, every time: a spread copy of compiled capabilities has no memo of decisions.
+const uncached = { ...check };
+const fullCheck = () => {
+  sink += osl.checkPath(uncached, 'read', guestPaths[(turn ^= 1)]).path.length;
+};
+// What a host call really does: decode the guest's bytes into a fresh string, then check it —
+// the same path again (remembered), or one of 1,024 different files (never remembered).
+const decoder = new TextDecoder();
+const fileBytes = new TextEncoder().encode(file);
+const manyBytes = Array.from({ length: 1024 }, (_, i) =>
+  new TextEncoder().encode(`${dir}/data/in/f${i}.bin`),
+);
+let next = 0;
+const decodeSame = () => {
+  sink += decoder.decode(fileBytes).length;
+};
+const decodeAndCheckSame = () => {
+  sink += osl.checkPath(check, 'read', decoder.decode(fileBytes)).path.length;
+};
+const decodeMany = () => {
+  sink += decoder.decode(manyBytes[(next = (next + 1) & 1023)]).length;
+};
+const decodeAndCheckMany = () => {
+  sink += osl.checkPath(check, 'read', decoder.decode(manyBytes[(next = (next + 1) & 1023)])).path.length;
 };
 
 // Alternate the two reads so both see the same machine state; ratio from per-round medians.
@@ -103,6 +131,11 @@ const guardedNs = median(rounds.map((x) => x.g));
 const ratio = median(rounds.map((x) => x.ratio));
 const syncNs = timeSync(() => readFileSync(file), READS);
 const checkNs = timeSync(capabilityCheck, 1_000_000);
+const fullCheckNs = timeSync(fullCheck, 1_000_000);
+const decodeSameNs = timeSync(decodeSame, 1_000_000);
+const freshSameNs = timeSync(decodeAndCheckSame, 1_000_000);
+const decodeManyNs = timeSync(decodeMany, 1_000_000);
+const freshManyNs = timeSync(decodeAndCheckMany, 1_000_000);
 audit.flush();
 const recorded = audit.query({ component: 'bench', limit: 1_000_000 }).length;
 audit.close();
@@ -115,6 +148,11 @@ const results = {
   ratio: Number(ratio.toFixed(2)),
   readFileSyncNs: Math.round(syncNs),
   capabilityCheckNs: Math.round(checkNs),
+  fullCheckNs: Math.round(fullCheckNs),
+  decodeNs: Math.round(decodeSameNs),
+  decodeAndCheckSameNs: Math.round(freshSameNs),
+  decodeAndCheckDistinctNs: Math.round(freshManyNs),
+  decodeDistinctNs: Math.round(decodeManyNs),
   auditRecords: recorded,
 };
 if (process.argv.includes('--json')) console.log(JSON.stringify(results));
@@ -126,6 +164,9 @@ else {
   );
   console.log(`  (fs.readFileSync, for scale)  ${fmt(syncNs)}`);
   console.log(`  capability check alone        ${fmt(checkNs)}   (target ≤ 200 ns)`);
+  console.log(`    full check, no memo         ${fmt(fullCheckNs)}`);
+  console.log(`    decode + check, same path   ${fmt(freshSameNs)}   (decode alone ${fmt(decodeSameNs)})`);
+  console.log(`    decode + check, 1,024 paths ${fmt(freshManyNs)}   (decode alone ${fmt(decodeManyNs)})`);
   console.log(`  audit records written         ${recorded}`);
 }
 if (sink < 0) console.log(sink);

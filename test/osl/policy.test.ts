@@ -26,6 +26,9 @@ describe('glob', () => {
     ['/**', '/dev/sda', false],
     ['/dev/*', '/dev/null', false],
     ['/dev/null', '/dev/null', true],
+    ['/dev/**', '/dev', false],
+    ['/proc/**', '/proc', false],
+    ['/dev/**', '/dev/null', false],
     ['/*/self/**', '/proc/self/environ', false],
   ])('glob — %s matches %s: %s', (pattern, path, expected) => {
     expect(compileGlob(pattern).matches(path)).toBe(expected);
@@ -98,6 +101,22 @@ describe('capabilities', () => {
     expect(checkPath(caps, 'read', '/data/in//a/./b')).toEqual({ path: '/data/in/a/b', root: '/data/in' });
     expect(checkPath(caps, 'read-write', '/data/in/out/x').root).toBe('/data/in/out');
     expect(checkPath(caps, 'read', '/data/in/a/../b').path).toBe('/data/in/b');
+  });
+
+  it('capabilities — wildcard grants refuse dotfiles, however the path is spelled', () => {
+    const caps = compileCapabilities({ filesystem: { read: ['/data/in/**', '/data/*/x'] } });
+    for (const path of [
+      '/data/in/.env',
+      '/data/in/a/.git/config',
+      '/data/in//.env',
+      '/data/in/.env/',
+      '/data/.a/x',
+    ]) {
+      expect(() => checkPath(caps, 'read', path)).toThrowError(
+        expect.objectContaining({ code: 'capability-denied' }),
+      );
+    }
+    expect(checkPath(caps, 'read', '/data/in/a.env').path).toBe('/data/in/a.env');
   });
 
   it('capabilities — development mode allows ungranted paths but says why it would not', () => {

@@ -42,7 +42,12 @@ export interface Glob {
   readonly root: string;
   /** True when the pattern has no wildcard: it names exactly one path. */
   readonly exact: boolean;
-  matches(path: string): boolean;
+  /**
+   * Whether the absolute, normalised `path` matches. `dotFree` is the caller's promise that no
+   * segment of `path` starts with `.` (the text has no `/.`), which spares a scan for dotfiles;
+   * pass it only when that was checked, as `checkPath` does.
+   */
+  matches(path: string, dotFree?: boolean): boolean;
 }
 
 /**
@@ -77,23 +82,28 @@ export function compileGlob(source: string, options: GlobOptions = {}): Glob {
   const rest = segments.slice(rootCount);
   const prefix = root === '/' ? '/' : `${root}/`;
   const exactPath = `/${raw.join('/')}`;
+  const beneathExact = `${exactPath}/`;
   // Fast path for the common `/root/**` shape: the capability check must stay in the ~100 ns range.
   const globstarOnly = rest.length === 1 && rest[0].kind === 'globstar';
+  // Note: `prefix` ends in `/`, so a path whose character there is not `/` cannot start with it;
+  // one `charCodeAt` turns away a sibling folder (`/data/in/secret/` vs `/data/in/photo.png`)
+  // that `startsWith` would compare character by character.
+  const slashAt = prefix.length - 1;
 
-  return {
+  return Object.freeze({
     source,
     root,
     exact,
-    matches(path: string): boolean {
-      if (exact) return path === exactPath || (dot && path.startsWith(`${exactPath}/`));
-      if (path === root) return matchSegments(rest, 0, [], 0, dot);
-      if (!path.startsWith(prefix)) return false;
+    matches(path: string, dotFree = false): boolean {
+      if (exact) return path === exactPath || (dot && path.startsWith(beneathExact));
+      if (path === root) return (dot || !isSpecialPath(path)) && matchSegments(rest, 0, [], 0, dot);
+      if (path.charCodeAt(slashAt) !== 47 /* / */ || !path.startsWith(prefix)) return false;
       if (!dot && isSpecialPath(path)) return false;
-      if (globstarOnly) return dot || !hasDotSegment(path, prefix.length);
+      if (globstarOnly) return dot || dotFree || !hasDotSegment(path, prefix.length);
       const tail = path.slice(prefix.length);
       return matchSegments(rest, 0, tail === '' ? [] : tail.split('/'), 0, dot);
     },
-  };
+  });
 }
 
 function hasDotSegment(path: string, from: number): boolean {

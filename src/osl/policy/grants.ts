@@ -11,6 +11,7 @@ import { compileGlob, type Glob } from './glob.js';
 import { compileHostPattern, type HostPattern } from './host-pattern.js';
 import { type HostPolicy, SECURITY_MODES, type SecurityMode } from './host-policy.js';
 import { type Cidr, parseCidr } from './ip.js';
+import { rememberDecisionsFor } from './path-decisions.js';
 
 /** What one component may touch. Everything absent is denied. */
 export interface Grants {
@@ -40,7 +41,10 @@ export interface Grants {
   };
 }
 
-/** Grants and host policy, compiled. Immutable; share it between calls. */
+/**
+ * Grants and host policy, compiled. Frozen, rule lists included; share it between calls. Path
+ * checks against it are memoised (path-decisions.ts), which is sound only because it is frozen.
+ */
 export interface Capabilities {
   readonly mode: SecurityMode;
   readonly fsRead: readonly Glob[];
@@ -74,14 +78,14 @@ export function compileCapabilities(grants: Grants, policy: HostPolicy = {}): Ca
   const fs = grants.filesystem ?? {};
   const net = grants.network ?? {};
   const proc = grants.process ?? {};
-  return Object.freeze({
+  const caps: Capabilities = Object.freeze({
     mode,
     fsRead: each('filesystem.read', fs.read, (s) => compileGlob(s)),
     fsWrite: each('filesystem.write', fs.write, (s) => compileGlob(s)),
-    fsDeny: [
+    fsDeny: Object.freeze([
       ...each('filesystem.deny', fs.deny, (s) => compileGlob(s, { dot: true })),
       ...each('policy.deny.filesystem', policy.deny?.filesystem, (s) => compileGlob(s, { dot: true })),
-    ],
+    ]),
     outbound: each('network.outbound', net.outbound, compileHostPattern),
     netDeny: each('policy.deny.network', policy.deny?.network, compileHostPattern),
     addresses: each('network.addresses', net.addresses, (s) => {
@@ -95,12 +99,19 @@ export function compileCapabilities(grants: Grants, policy: HostPolicy = {}): Ca
     }),
     env: new Set(each('process.env', proc.env, (s) => s)),
   });
+  rememberDecisionsFor(caps);
+  return caps;
 }
 
-function each<T>(field: string, list: readonly string[] | undefined, compile: (s: string) => T): T[] {
-  if (list === undefined) return [];
+/** Compiles every item of a grant list; the result is frozen. */
+function each<T>(
+  field: string,
+  list: readonly string[] | undefined,
+  compile: (s: string) => T,
+): readonly T[] {
+  if (list === undefined) return Object.freeze([]);
   if (!Array.isArray(list)) throw new AirssysError('invalid-argument', `${field} must be a list of strings`);
-  return list.map((item, i) => {
+  const compiled = list.map((item, i) => {
     if (typeof item !== 'string') {
       throw new AirssysError('invalid-argument', `${field}[${i}] must be a string`, { details: { field } });
     }
@@ -113,4 +124,5 @@ function each<T>(field: string, list: readonly string[] | undefined, compile: (s
       });
     }
   });
+  return Object.freeze(compiled);
 }
