@@ -11,9 +11,9 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { type DaemonOptions, startDaemon } from '../../daemon/daemon.js';
-import { LOG_LEVELS, type LogLevel } from '../../daemon/log.js';
+import { LOG_LEVELS } from '../../daemon/log.js';
 import { loadTrustOptions } from '../../deploy/signing.js';
-import { SECURITY_MODES, type SecurityMode } from '../../osl/policy/host-policy.js';
+import { SECURITY_MODES } from '../../osl/policy/host-policy.js';
 import { AirssysError } from '../../shared/errors.js';
 import { policyFrom } from '../engine-options.js';
 import { printJson, reportError } from '../output.js';
@@ -96,24 +96,15 @@ function readConfig(file: string): Record<string, unknown> {
   return doc;
 }
 
-function logLevel(value: unknown): LogLevel | undefined {
+/** A setting that must be one of a few names (undefined when not set). */
+function oneOf<T extends string>(field: string, allowed: readonly T[], value: unknown): T | undefined {
   if (value === undefined) return undefined;
-  if (!LOG_LEVELS.includes(value as LogLevel))
+  if (!allowed.includes(value as T))
     throw new AirssysError(
       'invalid-argument',
-      `log-level: ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(value)}`,
+      `${field}: ${allowed.join(', ')}, not ${JSON.stringify(value)}`,
     );
-  return value as LogLevel;
-}
-
-function securityMode(value: unknown): SecurityMode | undefined {
-  if (value === undefined) return undefined;
-  if (!SECURITY_MODES.includes(value as SecurityMode))
-    throw new AirssysError(
-      'invalid-argument',
-      `security-mode: ${SECURITY_MODES.join(', ')}, not ${JSON.stringify(value)}`,
-    );
-  return value as SecurityMode;
+  return value as T;
 }
 
 export function registerHost(program: Command): void {
@@ -180,7 +171,7 @@ export function registerHost(program: Command): void {
             requireTrust: flags.requireTrust ?? file['require-trust'],
           }),
           security: {
-            securityMode: securityMode(flags.securityMode ?? file['security-mode']),
+            securityMode: oneOf('security-mode', SECURITY_MODES, flags.securityMode ?? file['security-mode']),
             // Host-wide deny rules: no manifest can grant these paths and hosts.
             deny: {
               filesystem: stringList(file['deny-paths'], 'deny-paths'),
@@ -189,7 +180,7 @@ export function registerHost(program: Command): void {
           },
           learn: [...stringList(file.learn, 'learn'), ...flags.learn],
           logFile: flags.logFile ?? (file['log-file'] as string | undefined),
-          logLevel: logLevel(flags.logLevel ?? file['log-level']),
+          logLevel: oneOf('log-level', LOG_LEVELS, flags.logLevel ?? file['log-level']),
           trace: flags.trace ?? (file.trace as boolean | undefined),
           maxMemoryBytes: policyFrom((flags.maxMemory ?? file['max-memory']) as string | undefined)
             ?.maxMemoryBytes,
