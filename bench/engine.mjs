@@ -15,17 +15,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transpile } from '@bytecodealliance/jco';
 import createPlugin from '@extism/extism';
 import { Engine } from '../dist/index.js';
+import { median } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'fixtures', 'build');
 const tmp = join(root, 'bench', '.tmp');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const asJson = process.argv.includes('--json');
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * ns per operation: median over rounds of a timed loop of `n` calls. Each figure gets its own

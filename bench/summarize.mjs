@@ -3,12 +3,9 @@
 // run, where both sides saw the same machine state).
 //   node bench/summarize.mjs bench/.tmp/run-*.json
 import { readFileSync } from 'node:fs';
+import { median } from './support.mjs';
 
 const runs = process.argv.slice(2).map((file) => JSON.parse(readFileSync(file, 'utf8')));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (ns) =>
   ns >= 1e6
     ? `${(ns / 1e6).toFixed(2)} ms`

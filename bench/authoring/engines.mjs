@@ -20,9 +20,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machineInfo, median } from '../support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -112,11 +112,6 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(r.status ?? 1);
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 const asJson = process.argv.includes('--json');
 const reuse = process.argv.includes('--reuse');
 const say = (line) => process.stderr.write(`${line}\n`);
@@ -177,39 +172,29 @@ const { componentize: componentizeJs } = await import(
   pathToFileURL(join(dist, 'authoring', 'componentize.js')).href
 );
 
+/** A componentize-js (StarlingMonkey) build from the named package. */
+function starlingMonkey(name, pkg) {
+  return {
+    name,
+    label: `componentize-js ${version(pkg)} (StarlingMonkey)`,
+    installed: version(pkg) !== undefined,
+    async build(dir) {
+      await writeFile(join(dir, 'core.wit'), WIT);
+      const r = await componentizeJs({
+        code: SOURCE_SM,
+        witFile: join(dir, 'core.wit'),
+        world: 'component',
+        projectDir: root,
+        package: pkg,
+      });
+      return r.component;
+    },
+  };
+}
+
 const VARIANTS = [
-  {
-    name: 'sm-0-19-3',
-    label: `componentize-js ${version('@bytecodealliance/componentize-js-0-19-3')} (StarlingMonkey)`,
-    installed: version('@bytecodealliance/componentize-js-0-19-3') !== undefined,
-    async build(dir) {
-      await writeFile(join(dir, 'core.wit'), WIT);
-      const r = await componentizeJs({
-        code: SOURCE_SM,
-        witFile: join(dir, 'core.wit'),
-        world: 'component',
-        projectDir: root,
-        package: '@bytecodealliance/componentize-js-0-19-3',
-      });
-      return r.component;
-    },
-  },
-  {
-    name: 'sm-0-22',
-    label: `componentize-js ${version('@bytecodealliance/componentize-js')} (StarlingMonkey)`,
-    installed: version('@bytecodealliance/componentize-js') !== undefined,
-    async build(dir) {
-      await writeFile(join(dir, 'core.wit'), WIT);
-      const r = await componentizeJs({
-        code: SOURCE_SM,
-        witFile: join(dir, 'core.wit'),
-        world: 'component',
-        projectDir: root,
-        package: '@bytecodealliance/componentize-js',
-      });
-      return r.component;
-    },
-  },
+  starlingMonkey('sm-0-19-3', '@bytecodealliance/componentize-js-0-19-3'),
+  starlingMonkey('sm-0-22', '@bytecodealliance/componentize-js'),
   ...[
     ['qjs-sync', 'sync runtime', { sync: true }],
     ['qjs-sync-opt-size', 'sync opt-size runtime', { sync: true, optSize: true }],
@@ -436,7 +421,7 @@ for (const variant of VARIANTS) {
 // ---------------------------------------------------------------------------------------------
 // report
 
-const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const machine = describeMachine(machineInfo());
 if (asJson) {
   process.stdout.write(`${JSON.stringify({ machine, date: new Date().toISOString(), results }, null, 2)}\n`);
 } else {

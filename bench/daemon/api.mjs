@@ -7,9 +7,10 @@
 
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machineInfo, median } from '../support.mjs';
 
 const here = fileURLToPath(import.meta.url);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -76,20 +77,11 @@ for (let round = 0; round < ROUNDS; round++) {
 bare.close();
 await daemon.close();
 rmSync(dataDir, { recursive: true, force: true });
-const middle = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const median = middle(rates);
-const bareMedian = middle(bareRates);
-const machine = {
-  cpu: cpus()[0]?.model,
-  cores: availableParallelism(),
-  memGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
-};
-const line = `admin API POST /v1/addresses/echo/send: ${Math.round(median)} req/s (median of ${ROUNDS}; runs ${rates.map(Math.round).join(' / ')}; ${failures} failed; ${CONCURRENCY} connections × ${PIPELINING} pipelined; latency p50/p99 ms ${latencies.join(' · ')})`;
-const floor = `bare node:http, same client: ${Math.round(bareMedian)} req/s (runs ${bareRates.map(Math.round).join(' / ')}); ours is ${(median / bareMedian).toFixed(2)}× of it`;
+const rateMedian = median(rates);
+const bareMedian = median(bareRates);
+const machine = machineInfo();
+const line = `admin API POST /v1/addresses/echo/send: ${Math.round(rateMedian)} req/s (median of ${ROUNDS}; runs ${rates.map(Math.round).join(' / ')}; ${failures} failed; ${CONCURRENCY} connections × ${PIPELINING} pipelined; latency p50/p99 ms ${latencies.join(' · ')})`;
+const floor = `bare node:http, same client: ${Math.round(bareMedian)} req/s (runs ${bareRates.map(Math.round).join(' / ')}); ours is ${(rateMedian / bareMedian).toFixed(2)}× of it`;
 if (process.argv.includes('--json'))
-  console.log(JSON.stringify({ machine, median, rates, bareMedian, bareRates, failures }));
-else
-  console.log(
-    `${line}\n${floor}\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}`,
-  );
+  console.log(JSON.stringify({ machine, median: rateMedian, rates, bareMedian, bareRates, failures }));
+else console.log(`${line}\n${floor}\nmachine: ${describeMachine(machine)}`);

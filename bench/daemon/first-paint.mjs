@@ -18,9 +18,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machineInfo } from '../support.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const COPIES = Number(process.env.BENCH_COPIES ?? 1000);
@@ -129,10 +130,7 @@ const median = (key) => {
 };
 const medians = Object.fromEntries(Object.keys(runs[0]).map((key) => [key, median(key)]));
 const machine = {
-  cpu: cpus()[0]?.model,
-  cores: availableParallelism(),
-  memGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
+  ...machineInfo(),
   chromium: chromiumVersion,
   loadAverage: loadAtStart,
 };
@@ -159,7 +157,7 @@ if (json) {
       line('page main-thread CPU until ready', ms(medians.mainThreadCpu)),
       line('warm-up load (not counted)', `ready ${ms(warmUp.ready)}, fcp ${ms(warmUp.fcp)}`),
       line('setup', `${COPIES} installs through Deployer.install in ${(installMs / 1000).toFixed(1)} s`),
-      `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}, Chromium ${machine.chromium}, load average ${loadAtStart.toFixed(1)} at the start`,
+      `machine: ${describeMachine(machine)}, Chromium ${machine.chromium}, load average ${loadAtStart.toFixed(1)} at the start`,
     ].join('\n'),
   );
 }

@@ -5,9 +5,10 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machineInfo, median } from '../support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -19,10 +20,6 @@ const { ComponentRegistry } = await import(pathToFileURL(join(dist, 'deploy', 'i
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const asJson = process.argv.includes('--json');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const temps = [];
 const tmp = (what) => {
   const d = mkdtempSync(join(tmpdir(), `airssys-bench-${what}-`));
@@ -196,14 +193,6 @@ record(
 }
 
 for (const d of temps) rmSync(d, { recursive: true, force: true });
-const machine = {
-  cpu: cpus()[0]?.model,
-  cores: availableParallelism(),
-  memGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
-};
+const machine = machineInfo();
 if (asJson) console.log(JSON.stringify({ machine, results }, null, 2));
-else
-  console.log(
-    `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}`,
-  );
+else console.log(`\nmachine: ${describeMachine(machine)}`);

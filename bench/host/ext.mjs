@@ -9,9 +9,10 @@
 
 import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machineInfo, median } from '../support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -23,10 +24,6 @@ const osl = await import(pathToFileURL(join(dist, 'osl', 'index.js')).href);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const N = Number(process.env.BENCH_READS ?? 2000);
 const asJson = process.argv.includes('--json');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'airssys-ext-bench-')));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -86,7 +83,7 @@ await host.close();
 
 const us = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
 const result = {
-  machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}`,
+  machine: describeMachine(machineInfo()),
   rounds: ROUNDS,
   readsPerRound: N,
   medianUs: us,

@@ -9,9 +9,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machineInfo, median } from '../support.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   const r = spawnSync(
@@ -34,10 +35,6 @@ const { ActorSystem } = await import(pathToFileURL(join(dist, 'rt', 'index.js'))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const asJson = process.argv.includes('--json');
 const only = process.argv.filter((a) => !a.startsWith('--')).slice(2);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -362,14 +359,6 @@ if (want('storage')) {
 }
 
 for (const d of temps) rmSync(d, { recursive: true, force: true });
-const machine = {
-  cpu: cpus()[0]?.model,
-  cores: availableParallelism(),
-  memGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
-};
+const machine = machineInfo();
 if (asJson) console.log(JSON.stringify({ machine, results }, null, 2));
-else
-  console.log(
-    `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}`,
-  );
+else console.log(`\nmachine: ${describeMachine(machine)}`);

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from '../support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, process.env.KV_DIST ?? '../../dist');
@@ -23,11 +24,6 @@ const { SqliteKeyValueStore } = await import(pathToFileURL(join(dist, 'osl', 'kv
 const Database = createRequire(join(dist, 'osl', 'kv', 'sqlite-store.js'))('better-sqlite3');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const KEYS = 10_000;
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const dir = mkdtempSync(join(tmpdir(), 'airssys-kv-bench-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

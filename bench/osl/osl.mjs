@@ -15,17 +15,13 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from '../support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, process.env.OSL_DIST ?? '../../dist');
 const osl = await import(pathToFileURL(join(dist, 'osl', 'index.js')).href);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const READS = Number(process.env.BENCH_READS ?? 5000);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const dir = mkdtempSync(join(tmpdir(), 'airssys-osl-bench-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -6,9 +6,9 @@
 // Re-runs itself with --expose-gc when needed (memory figures need a forced GC).
 
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { machineInfo, median } from '../support.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   const r = spawnSync(
@@ -27,10 +27,6 @@ const { ActorSystem } = await import(pathToFileURL(join(dist, 'rt', 'index.js'))
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const asJson = process.argv.includes('--json');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const now = () => performance.now();
 const gc = () => {
   globalThis.gc();
@@ -256,12 +252,7 @@ rows.push({
   rounds: million,
 });
 
-const machine = {
-  node: process.version,
-  cpu: cpus()[0]?.model,
-  cores: cpus().length,
-  memGiB: Math.round(totalmem() / 2 ** 30),
-};
+const machine = machineInfo();
 if (asJson) {
   console.log(JSON.stringify({ machine, rounds: ROUNDS, figures: rows }, null, 2));
 } else {

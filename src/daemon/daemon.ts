@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Deployer } from '../deploy/deployer.js';
 import type { RegistryOptions } from '../deploy/registry.js';
 import { ComponentHost } from '../host/host.js';
+import { recordInto } from '../osl/audit/audit-log.js';
 import type { HostPolicy } from '../osl/policy/host-policy.js';
 import { AirssysError } from '../shared/errors.js';
 import { Engine } from '../wasm/engine/engine.js';
@@ -128,7 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       dataDir,
       token,
       { operators: options.operators, roles: options.roles },
-      { record: (r) => host.recordDecision(r), query: () => [], flush() {}, close() {} },
+      recordInto((r) => host.recordDecision(r)),
     );
     api = await buildApi({
       host,

@@ -15,7 +15,7 @@
  * host API, so nobody outside the thread sees the effects of a write that is not yet durable.
  */
 
-import type { AuditLog, AuditRecord } from '../osl/audit/audit-log.js';
+import { type AuditRecord, recordInto } from '../osl/audit/audit-log.js';
 import type { KeyValueStore, KvNamespace } from '../osl/kv/store.js';
 import type { Resolver } from '../osl/middleware/egress-policy.js';
 import type { HostPolicy } from '../osl/policy/host-policy.js';
@@ -807,14 +807,12 @@ export class HostNode implements ActorHost {
     const group = `${from.address}@${from.version}`;
     let sandbox = this.sandboxes.get(group);
     if (sandbox === undefined) {
-      const sink = this.auditSink;
-      const audit: AuditLog = { record: sink, query: () => [], flush() {}, close() {} };
       sandbox = createSandbox({
         component: from.manifest.component.name,
         version: from.version,
         grants: grantsOf(from.manifest),
         policy: this.osl.policy,
-        audit,
+        audit: recordInto(this.auditSink),
         ports: this.osl.ports,
         resolver: this.osl.resolver,
       });

@@ -5,7 +5,7 @@ import { type ActorIdentity, hostServices } from '../../src/host/host-services.j
 import { HostNode, type LogEntry } from '../../src/host/node.js';
 import type { AuditRecord } from '../../src/osl/audit/audit-log.js';
 import { MemoryKeyValueStore } from '../../src/osl/kv/memory-store.js';
-import { parseManifest } from '../../src/wasm/index.js';
+import { manifestWith } from '../support/manifest.js';
 
 function setup(permissions: string[] = [], maxMessageBytes = 1024) {
   const logs: LogEntry[] = [];
@@ -19,19 +19,7 @@ function setup(permissions: string[] = [], maxMessageBytes = 1024) {
     log: (e) => logs.push(e),
     audit: (r) => audit.push(r),
   });
-  const manifest = parseManifest(
-    [
-      '[component]',
-      'name = "evil"',
-      'version = "1.0.0"',
-      'wasm = "c.wasm"',
-      '[resources]',
-      'memory = "1MiB"',
-      '[permissions]',
-      ...permissions,
-    ].join('\n'),
-    { baseDir: '/tmp' },
-  );
+  const manifest = manifestWith('evil', permissions);
   const me: ActorIdentity = { address: 'evil', version: 'v1', key: 1, manifest, current: undefined };
   return { services: hostServices(node, me), store, logs, node, audit };
 }

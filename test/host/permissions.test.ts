@@ -10,23 +10,9 @@ import {
   withoutPermissions,
 } from '../../src/host/permissions.js';
 import type { AuditRecord } from '../../src/osl/audit/audit-log.js';
-import { parseManifest } from '../../src/wasm/index.js';
+import { manifestWith } from '../support/manifest.js';
 
-function manifest(...permissions: string[]) {
-  return parseManifest(
-    [
-      '[component]',
-      'name = "p"',
-      'version = "1.0.0"',
-      'wasm = "c.wasm"',
-      '[resources]',
-      'memory = "1MiB"',
-      '[permissions]',
-      ...permissions,
-    ].join('\n'),
-    { baseDir: '/tmp' },
-  );
-}
+const manifest = (...permissions: string[]) => manifestWith('p', permissions);
 
 function denial(operation: string, subject: string, reason: string, code = 'capability-denied'): AuditRecord {
   return { time: 1, component: 'p', version: 'v', operation, subject, decision: 'deny', reason, code };

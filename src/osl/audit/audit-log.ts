@@ -44,6 +44,14 @@ export interface AuditLog {
 
 export const DEFAULT_QUERY_LIMIT = 1000;
 
+/**
+ * A log that only records, into `sink`: for code that writes decisions into a log kept and
+ * queried elsewhere (a scheduler thread's sandboxes, the daemon's operator checks).
+ */
+export function recordInto(sink: (entry: AuditRecord) => void): AuditLog {
+  return { record: sink, query: () => [], flush() {}, close() {} };
+}
+
 export function matchesQuery(r: AuditRecord, q: AuditQuery): boolean {
   return (
     (q.component === undefined || r.component === q.component) &&
