@@ -21,7 +21,12 @@ import { installFromArchive, isArchive } from './install-archive.js';
 import { installFromUrl } from './install-url.js';
 import { Lifecycle, type LifecycleState, legalPath } from './lifecycle.js';
 import { type DeploymentOutcome, Reconciler, type ReconcilerOptions } from './reconciler.js';
-import { ComponentRegistry, type RegistryOptions, type VersionRecord } from './registry.js';
+import {
+  ComponentRegistry,
+  type InstallRequest,
+  type RegistryOptions,
+  type VersionRecord,
+} from './registry.js';
 import type { Command, StrategySpec } from './strategies/types.js';
 
 export interface DeployerOptions {
@@ -101,6 +106,14 @@ export class Deployer {
         'installed',
         `installed from ${record.source.location}`,
       );
+    return record;
+  }
+
+  /** Installs a version given as bytes (a cluster peer's artifact); idempotent like `install`. */
+  installBytes(request: InstallRequest): VersionRecord {
+    const record = this.registry.install(request);
+    if (record.created)
+      this.moveTo(`${record.name}@${record.version}`, 'installed', `installed from ${record.source.location}`);
     return record;
   }
 

@@ -53,7 +53,7 @@ import {
 
 export { signingPayload } from './signing.js';
 
-export const SOURCE_KINDS = ['folder', 'files', 'archive', 'url'] as const;
+export const SOURCE_KINDS = ['folder', 'files', 'archive', 'url', 'cluster'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export interface InstallSource {

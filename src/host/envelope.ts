@@ -8,10 +8,15 @@ import { AirssysError, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
 
 export type MessageKind = 'send' | 'request' | 'reply' | 'publish';
 
-/** Where the reply to a request goes: a node (thread) and the requester's key on it (0 = host API). */
+/**
+ * Where the reply to a request goes: a node (thread) and the requester's key on it (0 = host
+ * API). For a request from another host of a cluster: `node` is `REMOTE_NODE`, `key` that host's
+ * number and `via` the route on that host.
+ */
 export interface ReplyRoute {
   readonly node: number;
   readonly key: number;
+  readonly via?: ReplyRoute | undefined;
 }
 
 export interface Envelope {

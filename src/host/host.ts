@@ -25,6 +25,7 @@ import type { KeyValueStore } from '../osl/kv/store.js';
 import { AirssysError } from '../shared/errors.js';
 import { Component } from '../wasm/engine/engine.js';
 import type { ActorStats } from './actor-stats.js';
+import type { ClusterLink } from './cluster-link.js';
 import { type BorshSchema, type CodecName, codecCode, decodePayload, encodePayload } from './codec.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from './envelope.js';
 import {
@@ -34,6 +35,7 @@ import {
   type Member,
   type NodeMessage,
   type NodeOsl,
+  REMOTE_NODE,
 } from './node.js';
 import { withoutPermissions } from './permissions.js';
 import type { WorkerData, WorkerEvent } from './protocol.js';
@@ -83,6 +85,11 @@ export interface ComponentHostOptions {
    * carried from message to message but no span is recorded.
    */
   onSpan?: (span: Span) => void;
+  /**
+   * Joins the host to a cluster: messages to addresses this host does not run go to the hosts
+   * that do (`setRemoteAddress`), and other hosts' messages arrive here.
+   */
+  cluster?: ClusterLink;
 }
 
 export interface StartOptions {
@@ -121,8 +128,10 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
 interface VersionPlacement {
   readonly component: Component;
-  readonly count: number;
+  count: number;
   members: Member[];
+  /** The members as they were started: one group per thread per start, stopped as a whole. */
+  groups: Member[][];
   /** Percent of the address's traffic. */
   weight: number;
   /** Percent of the address's traffic mirrored to it (shadow versions only). */
@@ -153,6 +162,8 @@ export class ComponentHost {
   private readonly node: HostNode;
   private readonly workers: (WorkerThread | undefined)[] = [];
   private readonly placements = new Map<string, Placement>();
+  /** Addresses other hosts of the cluster serve: address → their host numbers. */
+  private readonly remote = new Map<string, readonly number[]>();
   private readonly store: KeyValueStore | undefined;
   private readonly storePath: string | undefined;
   private readonly auditLog: AuditLog;
@@ -196,7 +207,9 @@ export class ComponentHost {
       audit: (record) => this.auditLog.record(record),
       osl: options.osl,
       onSpan: options.onSpan,
+      toCluster: options.cluster === undefined ? undefined : (host, env) => options.cluster!.send(host, env),
     });
+    options.cluster?.attach((host, env) => this.node.fromCluster(host, env));
   }
 
   /** Starts a host and its scheduler threads. */
@@ -304,13 +317,15 @@ export class ComponentHost {
       component,
       count: instances,
       members: [],
+      groups: [],
       weight: 0,
       shadow: 0,
       isShadow: shadow,
     };
     placement.versions.set(version, entry);
     try {
-      entry.members = await this.place(address, version, component, instances, shadow);
+      entry.groups = await this.place(address, version, component, instances, shadow);
+      entry.members = entry.groups.flat();
     } catch (error) {
       placement.versions.delete(version);
       if (placement.versions.size === 0) this.placements.delete(address);
@@ -401,6 +416,40 @@ export class ComponentHost {
     }
   }
 
+  /**
+   * Changes how many instances of a running version serve an address. Growing starts new
+   * instances and routes to them once they ran `init`; shrinking takes instances out of the
+   * routes first, lets their mailboxes drain (up to `drainMs`), then stops them — so no message
+   * already accepted is dropped. Instances are stopped in groups as they were started; when a
+   * group is larger than what must go, it is replaced by a smaller one.
+   */
+  async resize(address: string, version: string, count: number, drainMs = 5000): Promise<void> {
+    this.checkOpen();
+    if (!(Number.isInteger(count) && count >= 1 && count <= 1024)) {
+      throw new AirssysError('invalid-argument', `instances: expected a whole number 1..1024, got ${count}`, {
+        details: { field: 'instances' },
+      });
+    }
+    const entry = this.versionOf(address, version);
+    const keep = [...entry.groups];
+    const removed: Member[][] = [];
+    while (keep.flat().length > count) removed.push(keep.pop()!);
+    const missing = count - keep.flat().length;
+    if (missing > 0)
+      keep.push(...(await this.place(address, version, entry.component, missing, entry.isShadow)));
+    entry.groups = keep;
+    entry.members = keep.flat();
+    entry.count = count;
+    await this.publishAddress(address);
+    if (removed.length === 0) return;
+    const gone = removed.flat();
+    const until = performance.now() + drainMs;
+    while (gone.some((m) => Atomics.load(this.depths[m.node], m.key) > 0) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    for (const group of removed) await this.stopGroup(address, version, group);
+  }
+
   /** Messages queued for, or being handled by, one version of an address (all threads). */
   inflight(address: string, version: string): number {
     let n = 0;
@@ -445,19 +494,20 @@ export class ComponentHost {
 
   /** The versions behind an address with their weights and instance counters. */
   async versions(address: string): Promise<VersionStatus[]> {
-    const placement = this.placement(address);
     const out: VersionStatus[] = [];
-    for (const [version, entry] of placement.versions) {
-      out.push({
-        version,
-        semver: entry.component.manifest.component.version,
-        weight: entry.weight,
-        shadow: entry.shadow,
-        instances: entry.count,
-        stats: await this.stats(address, version),
-      });
-    }
+    for (const v of this.routing(address)) out.push({ ...v, stats: await this.stats(address, v.version) });
     return out;
+  }
+
+  /** The versions behind an address with their weights and instance counts, without counters (no thread round trip). */
+  routing(address: string): Omit<VersionStatus, 'stats'>[] {
+    return [...this.placement(address).versions].map(([version, entry]) => ({
+      version,
+      semver: entry.component.manifest.component.version,
+      weight: entry.weight,
+      shadow: entry.shadow,
+      instances: entry.count,
+    }));
   }
 
   /** Counters of each instance behind an address (one version, or all). */
@@ -676,6 +726,7 @@ export class ComponentHost {
       policy: this.options.osl?.policy,
       tracing: this.options.onSpan !== undefined,
       maxMessageBytes: this.maxMessageBytes,
+      clustered: this.options.cluster !== undefined,
     };
     this.workers[index] = new WorkerThread(data, (event) => this.onWorkerEvent(event));
   }
@@ -710,11 +761,11 @@ export class ComponentHost {
     component: Component,
     count: number,
     shadow: boolean,
-  ): Promise<Member[]> {
+  ): Promise<Member[][]> {
     if (this.threads === 0) {
-      return this.node
-        .startMembers(address, version, component, count, shadow)
-        .map((key) => ({ node: 0, key }));
+      return [
+        this.node.startMembers(address, version, component, count, shadow).map((key) => ({ node: 0, key })),
+      ];
     }
     const perThread = new Map<number, number>();
     for (let i = 0; i < count; i++) {
@@ -743,7 +794,13 @@ export class ComponentHost {
       );
       throw (failed as PromiseRejectedResult).reason;
     }
-    return started.flatMap((s) => (s as PromiseFulfilledResult<Member[]>).value);
+    return started.map((s) => (s as PromiseFulfilledResult<Member[]>).value);
+  }
+
+  private async stopGroup(address: string, version: string, group: readonly Member[]): Promise<void> {
+    const { node, key } = group[0];
+    if (node === 0) await this.node.stopMembers(address, version, [key]);
+    else await this.workers[node]?.call({ op: 'stop', address, version, only: [key] });
   }
 
   private async stopMembers(address: string, version: string, members: readonly Member[]): Promise<void> {
@@ -755,10 +812,22 @@ export class ComponentHost {
     await Promise.all(threads.map((t) => this.workers[t]?.call({ op: 'stop', address, version })));
   }
 
+  /**
+   * Tells the host which other hosts of the cluster serve `address` (their numbers from the
+   * cluster link; empty: none). An address this host runs itself is always served here.
+   */
+  async setRemoteAddress(address: string, hosts: readonly number[]): Promise<void> {
+    const before = this.remote.get(address);
+    if (hosts.length === 0) this.remote.delete(address);
+    else this.remote.set(address, hosts);
+    if (this.placements.has(address) || sameHosts(before, hosts)) return;
+    await this.publishAddress(address);
+  }
+
   /** The directory entry of an address as it stands, or null once it has no versions. */
   private entryOf(address: string): AddressEntry | null {
     const placement = this.placements.get(address);
-    if (placement === undefined) return null;
+    if (placement === undefined) return this.remoteEntry(address);
     const routes = [...placement.versions].map(([version, v]) => ({
       version,
       members: v.members,
@@ -767,6 +836,14 @@ export class ComponentHost {
       shadow: v.shadow,
     }));
     return { routes };
+  }
+
+  /** One route over the other hosts that serve `address`; each applies its own version weights. */
+  private remoteEntry(address: string): AddressEntry | null {
+    const hosts = this.remote.get(address);
+    if (hosts === undefined) return null;
+    const members = hosts.map((key) => ({ node: REMOTE_NODE, key }));
+    return { routes: [{ version: 'remote', members, capacity: Number.MAX_SAFE_INTEGER, weight: 100 }] };
   }
 
   /** Sends an address's entry to every node and waits until each has it. */
@@ -864,10 +941,11 @@ export class ComponentHost {
           count: lost,
           shadow: entry.isShadow,
         });
-        entry.members = [
-          ...entry.members.filter((m) => m.node !== t),
-          ...keys.map((key) => ({ node: t, key })),
+        entry.groups = [
+          ...entry.groups.filter((g) => g[0].node !== t),
+          keys.map((key) => ({ node: t, key })),
         ];
+        entry.members = entry.groups.flat();
       }
       await this.publishAddress(address);
     }
@@ -876,6 +954,11 @@ export class ComponentHost {
   private checkOpen(): void {
     if (this.closed) throw new AirssysError('not-found', 'this host is closed');
   }
+}
+
+function sameHosts(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  if (a === undefined) return b.length === 0;
+  return a.length === b.length && a.every((host, i) => host === b[i]);
 }
 
 /**

@@ -44,11 +44,19 @@ import { liveNamespace } from './storage-snapshot.js';
 import { SubscriptionTable } from './subscriptions.js';
 import type { Span } from './trace.js';
 
-/** One instance behind an address: the node it runs on and its key there. */
+/**
+ * One instance behind an address: the node it runs on and its key there. A member on another
+ * host of a cluster has `node` `REMOTE_NODE` and `key` the host's number (see `ClusterLink`).
+ */
 export interface Member {
   readonly node: number;
   readonly key: number;
 }
+
+/** The node index of "another host of the cluster"; the member's or route's `key` names the host. */
+export const REMOTE_NODE = -1;
+/** Host number meaning "every other host": where publications go. */
+export const ALL_HOSTS = 0;
 
 /** One version of the component behind an address, and its share of the traffic. */
 export interface Route {
@@ -83,9 +91,12 @@ export type NodeMessage =
   /** A node was replaced: its old actors' subscriptions are void. */
   | { readonly t: 'forget-node'; readonly node: number };
 
-/** `key` 0 with a `sub` id: a publication for a host-API subscription on node 0. */
+/**
+ * `key` 0 with a `sub` id: a publication for a host-API subscription on node 0. `remote`: a
+ * message for another host (`key` its number), which leaves through node 0.
+ */
 export interface BatchItem {
-  readonly op: 'deliver' | 'reply';
+  readonly op: 'deliver' | 'reply' | 'remote';
   readonly key: number;
   readonly env: Envelope;
   readonly sub?: string;
@@ -118,6 +129,12 @@ export interface NodeOptions {
   readonly osl?: NodeOsl;
   /** The span exporter: receives one span per traced message handled (absent: none recorded). */
   readonly onSpan?: (span: Span) => void;
+  /**
+   * The host is in a cluster: node 0 gets `toCluster`, which takes messages for other hosts;
+   * the other nodes get `clustered` and hand such messages (and every publication) to node 0.
+   */
+  readonly toCluster?: (host: number, env: Envelope) => void;
+  readonly clustered?: boolean;
 }
 
 export interface NodeOsl {
@@ -161,8 +178,9 @@ export class HostNode implements ActorHost {
   private readonly depths: readonly Int32Array[];
   private readonly own: Int32Array;
   private readonly directory = new Map<string, AddressEntry>();
-  /** Local instances by `address@version`. */
-  private readonly local = new Map<string, LocalGroup>();
+  /** Local instances by `address@version`: one group per start (a resize adds groups). */
+  private readonly local = new Map<string, LocalGroup[]>();
+  private nextGroup = 1;
   /** Deterministic weighted split: messages routed per address on this node. */
   private readonly routed = new Map<string, number>();
   private readonly mirrored = new Map<string, number>();
@@ -201,6 +219,10 @@ export class HostNode implements ActorHost {
   /** Operations in flight per actor key. */
   private readonly operations = new Map<number, number>();
   private readonly endTurnFn = () => this.endTurn();
+  private readonly toCluster: ((host: number, env: Envelope) => void) | undefined;
+  private readonly clustered: boolean;
+  /** Node 0 in a cluster: messages for other hosts, handed over at the end of the turn (after the commit). */
+  private readonly remoteOut: { host: number; env: Envelope }[] = [];
 
   constructor(options: NodeOptions) {
     this.index = options.index;
@@ -214,6 +236,8 @@ export class HostNode implements ActorHost {
     this.auditSink = options.audit ?? (() => {});
     this.span = options.onSpan;
     this.osl = options.osl ?? {};
+    this.toCluster = options.toCluster;
+    this.clustered = options.clustered === true || options.toCluster !== undefined;
     // Correlation ids are unique across nodes: the node index in the high bits.
     this.correlationBase = BigInt(options.index + 1) << 48n;
     this.system = new ActorSystem();
@@ -225,9 +249,10 @@ export class HostNode implements ActorHost {
     );
     this.system.onEvent((event) => {
       if (event.type === 'escalated' && event.name !== undefined) {
-        // Supervisors are named `address@version`.
+        // Supervisors are named `address@version`, and `address@version~n` for later groups.
         const at = event.name.lastIndexOf('@');
-        this.onFailed(event.name.slice(0, at), describeReason(event.reason), event.name.slice(at + 1));
+        const version = event.name.slice(at + 1).split('~')[0];
+        this.onFailed(event.name.slice(0, at), describeReason(event.reason), version);
       }
     });
   }
@@ -247,9 +272,7 @@ export class HostNode implements ActorHost {
     shadow = false,
   ): number[] {
     const group = `${address}@${version}`;
-    if (this.local.has(group)) {
-      throw new AirssysError('invalid-argument', `${group} already runs on this thread; stop it first`);
-    }
+    const groups = this.local.get(group) ?? [];
     const { supervision, resources } = component.manifest;
     const keys: number[] = [];
     const children = [];
@@ -281,7 +304,7 @@ export class HostNode implements ActorHost {
           period: supervision.withinSeconds * 1000,
           children,
         },
-        { name: group },
+        { name: groups.length === 0 ? group : `${group}~${this.nextGroup++}` },
       );
     } catch (error) {
       for (const key of keys) this.releaseKey(key);
@@ -290,21 +313,31 @@ export class HostNode implements ActorHost {
     keys.forEach((key, i) => {
       this.actors[key] = supervisor.child(`${group}#${i}`);
     });
-    this.local.set(group, { supervisor, keys });
+    groups.push({ supervisor, keys });
+    this.local.set(group, groups);
     return keys;
   }
 
-  /** Stops one version's instances of `address` on this node (each gets its `shutdown` call). */
-  async stopMembers(address: string, version: string): Promise<void> {
+  /**
+   * Stops one version's instances of `address` on this node (each gets its `shutdown` call):
+   * all of them, or the groups (as `startMembers` started them) whose first key is in `only`.
+   */
+  async stopMembers(address: string, version: string, only?: readonly number[]): Promise<void> {
     const group = `${address}@${version}`;
-    const entry = this.local.get(group);
-    if (entry === undefined) return;
-    this.local.delete(group);
-    await entry.supervisor.stop();
-    for (const key of entry.keys) {
-      this.dropSubscriptions(key);
-      this.releaseKey(key);
+    const groups = this.local.get(group);
+    if (groups === undefined) return;
+    const stopping = only === undefined ? groups : groups.filter((g) => only.includes(g.keys[0]));
+    const staying = groups.filter((g) => !stopping.includes(g));
+    if (staying.length === 0) this.local.delete(group);
+    else this.local.set(group, staying);
+    for (const entry of stopping) {
+      await entry.supervisor.stop();
+      for (const key of entry.keys) {
+        this.dropSubscriptions(key);
+        this.releaseKey(key);
+      }
     }
+    if (staying.length > 0) return;
     const sandbox = this.sandboxes.get(group);
     if (sandbox !== undefined) {
       this.sandboxes.delete(group);
@@ -345,11 +378,13 @@ export class HostNode implements ActorHost {
 
   /** Counters of the local instances of one version of an address. */
   versionStats(address: string, version: string): ActorStats[] {
-    return (this.local.get(`${address}@${version}`)?.keys ?? []).map((k) => {
-      const s = this.stats(k);
-      s.mailboxDepth = Atomics.load(this.own, k);
-      return s;
-    });
+    return (this.local.get(`${address}@${version}`) ?? [])
+      .flatMap((g) => g.keys)
+      .map((k) => {
+        const s = this.stats(k);
+        s.mailboxDepth = Atomics.load(this.own, k);
+        return s;
+      });
   }
 
   private allocateKey(): number {
@@ -483,6 +518,11 @@ export class HostNode implements ActorHost {
   }
 
   private deliver(member: Member, env: Envelope, capacity: number, sub: string | undefined): void {
+    if (member.node === REMOTE_NODE) {
+      // Back-pressure across hosts is the receiving host's: it refuses a full mailbox on arrival.
+      this.toRemote(member.key, env);
+      return;
+    }
     if (member.key === 0) {
       this.toHost(member.node, env, sub);
       return;
@@ -517,6 +557,60 @@ export class HostNode implements ActorHost {
     }
   }
 
+  /** Hands a message for another host to node 0, which owns the cluster link. */
+  private toRemote(host: number, env: Envelope): void {
+    if (this.index === 0) {
+      this.remoteOut.push({ host, env });
+      this.scheduleTurnEnd();
+    } else {
+      this.queue(0, { op: 'remote', key: host, env });
+    }
+  }
+
+  /**
+   * Node 0: a message another host of the cluster sent here. Requests get a reply route back to
+   * that host; an address this host does not run (any more) is `not-found` for the sender, never
+   * forwarded again, so a stale directory cannot bounce a message between hosts.
+   */
+  fromCluster(host: number, env: Envelope): void {
+    if (env.kind === 'reply') {
+      const route = env.replyTo;
+      if (route !== undefined && route.node >= 0 && route.node < this.depths.length) {
+        this.routeReply(route, { ...env, replyTo: undefined });
+      }
+      return;
+    }
+    if (env.kind === 'publish') {
+      if (env.payload.byteLength <= this.maxMessageBytes) this.system.broker.publish(env.target, env);
+      return;
+    }
+    const arrived: Envelope =
+      env.kind === 'request' && env.replyTo !== undefined
+        ? { ...env, replyTo: { node: REMOTE_NODE, key: host, via: env.replyTo } }
+        : env;
+    try {
+      const entry = this.directory.get(env.target);
+      if (entry === undefined || entry.routes[0]?.members[0]?.node === REMOTE_NODE) {
+        throw new AirssysError('not-found', `no component at address "${env.target}" on this host any more`, {
+          details: { target: env.target },
+        });
+      }
+      this.route(arrived);
+    } catch (error) {
+      const failure = toAirssysError(error);
+      if (arrived.kind === 'request' && arrived.replyTo !== undefined) {
+        this.routeReply(arrived.replyTo, errorReply(arrived, env.target, failure));
+      } else {
+        this.logSink({
+          address: HOST_ADDRESS,
+          level: 'warn',
+          message: `message from ${env.sender} to ${env.target} (from another host) dropped: ${failure.message}`,
+          at: Date.now(),
+        });
+      }
+    }
+  }
+
   private queue(node: number, item: BatchItem): void {
     let box = this.outboxes.get(node);
     if (box === undefined) {
@@ -533,6 +627,7 @@ export class HostNode implements ActorHost {
       case 'batch':
         for (const item of message.items) {
           if (item.op === 'reply') this.acceptReply(item.key, item.env);
+          else if (item.op === 'remote') this.toRemote(item.key, item.env);
           else if (item.key === 0) this.toHost(this.index, item.env, item.sub);
           else this.arrive(item.key, item.env);
         }
@@ -919,6 +1014,7 @@ export class HostNode implements ActorHost {
       throw tooLarge(env.payload.byteLength, this.maxMessageBytes, env.target);
     }
     this.system.broker.publish(env.target, env);
+    if (this.clustered) this.toRemote(ALL_HOSTS, env);
   }
 
   private dropSubscriptions(key: number): void {
@@ -937,7 +1033,8 @@ export class HostNode implements ActorHost {
   }
 
   private routeReply(route: ReplyRoute, reply: Envelope): void {
-    if (route.node === this.index) this.acceptReply(route.key, reply);
+    if (route.node === REMOTE_NODE) this.toRemote(route.key, { ...reply, replyTo: route.via });
+    else if (route.node === this.index) this.acceptReply(route.key, reply);
     else this.queue(route.node, { op: 'reply', key: route.key, env: reply });
   }
 
@@ -1027,6 +1124,9 @@ export class HostNode implements ActorHost {
     if (this.post !== undefined && this.outboxes.size > 0) {
       for (const [node, items] of this.outboxes) this.post(node, { t: 'batch', items });
       this.outboxes.clear();
+    }
+    if (this.remoteOut.length > 0 && this.toCluster !== undefined) {
+      for (const { host, env } of this.remoteOut.splice(0)) this.toCluster(host, env);
     }
     if (this.afterCommit.length > 0) {
       const settle = this.afterCommit.splice(0);

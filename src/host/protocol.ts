@@ -24,6 +24,8 @@ export interface WorkerData {
   /** The host exports spans: the thread reports them as events. */
   readonly tracing: boolean;
   readonly maxMessageBytes: number;
+  /** The host is in a cluster: messages for other hosts and publications go through node 0. */
+  readonly clustered: boolean;
 }
 
 export type ControlRequest =
@@ -37,7 +39,13 @@ export type ControlRequest =
       readonly count: number;
       readonly shadow: boolean;
     }
-  | { readonly op: 'stop'; readonly address: string; readonly version: string }
+  | {
+      readonly op: 'stop';
+      readonly address: string;
+      readonly version: string;
+      /** First keys of the groups to stop (absent: every instance of the version). */
+      readonly only?: readonly number[];
+    }
   | { readonly op: 'address'; readonly address: string; readonly entry: AddressEntry | null }
   | { readonly op: 'stats'; readonly address: string; readonly version: string }
   | { readonly op: 'forget-node'; readonly node: number }

@@ -29,6 +29,7 @@ const node = new HostNode({
   audit: audit === undefined ? undefined : (record) => audit.record(record),
   osl: { policy: data.policy },
   onSpan: data.tracing ? (span) => emit({ event: 'span', span }) : undefined,
+  clustered: data.clustered,
 });
 const components = new Map<string, Component>();
 
@@ -55,7 +56,7 @@ async function handle(request: ControlRequest): Promise<unknown> {
       return node.startMembers(request.address, request.version, component, request.count, request.shadow);
     }
     case 'stop':
-      return node.stopMembers(request.address, request.version);
+      return node.stopMembers(request.address, request.version, request.only);
     case 'address':
       node.setAddress(request.address, request.entry);
       return;

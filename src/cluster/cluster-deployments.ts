@@ -1,0 +1,129 @@
+/**
+ * What the cluster should run, shared by every host: one record per address in a JetStream
+ * key-value bucket (`airssys-<cluster>-deployments`) and the component binaries in a JetStream
+ * object store (`airssys-<cluster>-artifacts`, one object per binary sha256). Any host may write
+ * a deployment; every host watches the bucket and places its share (agent.ts).
+ *
+ * A binary fetched from the object store is checked against its sha256 and installed into the
+ * host's own registry, where the host's trust policy judges its signature like any install.
+ */
+
+import { createHash } from 'node:crypto';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { type ObjectStore, Objm } from '@nats-io/obj';
+import { AirssysError, toAirssysError } from '../shared/errors.js';
+import type { PlacementRequest } from './placement.js';
+
+export type RolloutKind = 'rolling' | 'all-at-once';
+
+export interface ClusterDeployment extends PlacementRequest {
+  /** Component name and semver of the version to run. */
+  readonly component: string;
+  readonly version: string;
+  /** sha256 of the binary (hex): the object's name in the artifact store. */
+  readonly hash: string;
+  readonly manifestText: string;
+  readonly signature?: string;
+  /**
+   * `rolling` (default): hosts move to a new version one after the other, each with a local
+   * blue-green switch, the next only once the previous reports the new version; `all-at-once`:
+   * every host switches (blue-green) as soon as it sees the record.
+   */
+  readonly rollout: RolloutKind;
+  readonly updatedAt: number;
+}
+
+export class ClusterDeployments {
+  private readonly current = new Map<string, ClusterDeployment>();
+  private stopped = false;
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly artifacts: ObjectStore,
+  ) {}
+
+  /** Opens (creating when absent) the cluster's bucket and object store. Needs JetStream on the server. */
+  static async open(nc: NatsConnection, cluster: string): Promise<ClusterDeployments> {
+    try {
+      const kv = await new Kvm(nc).create(`airssys-${cluster}-deployments`, { history: 5 });
+      const artifacts = await new Objm(nc).create(`airssys-${cluster}-artifacts`);
+      return new ClusterDeployments(kv, artifacts);
+    } catch (error) {
+      throw new AirssysError(
+        'messaging-error',
+        `cluster ${cluster}: cannot open the shared deployment store (${toAirssysError(error).message}); the NATS server must run with JetStream (nats-server -js)`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Follows the bucket; `onChange` runs after every change (and once the initial records are in). */
+  async watch(onChange: () => void): Promise<void> {
+    const entries = await this.kv.watch();
+    let initial = true;
+    void (async () => {
+      for await (const entry of entries) {
+        if (this.stopped) break;
+        if (entry.operation === 'PUT') this.current.set(entry.key, entry.json<ClusterDeployment>());
+        else this.current.delete(entry.key);
+        if (!initial || entry.delta === 0) {
+          initial = false;
+          onChange();
+        }
+      }
+    })();
+    // An empty bucket has no first entry to end the initial replay.
+    if ((await this.kv.status()).values === 0) onChange();
+    this.stopIterator = () => entries.stop();
+  }
+
+  list(): ClusterDeployment[] {
+    return [...this.current.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
+  }
+
+  get(address: string): ClusterDeployment | undefined {
+    return this.current.get(address);
+  }
+
+  /** Stores the binary (once per hash) and the deployment record. */
+  async put(deployment: ClusterDeployment, binary: Uint8Array): Promise<void> {
+    if ((await this.artifacts.info(deployment.hash)) === null) {
+      await this.artifacts.putBlob({ name: deployment.hash }, binary);
+    }
+    await this.kv.put(deployment.address, JSON.stringify(deployment));
+  }
+
+  async remove(address: string): Promise<void> {
+    if (!this.current.has(address) && (await this.kv.get(address)) === null) {
+      throw new AirssysError('not-found', `the cluster has no deployment at ${address}`, {
+        details: { address },
+      });
+    }
+    await this.kv.delete(address);
+  }
+
+  /** The binary with sha256 `hash`; `not-found` when absent, `invalid-component` when it does not hash right. */
+  async binary(hash: string): Promise<Uint8Array> {
+    const bytes = await this.artifacts.getBlob(hash);
+    if (bytes === null) {
+      throw new AirssysError('not-found', `the cluster's artifact store has no binary ${hash}`, {
+        details: { hash },
+      });
+    }
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== hash) {
+      throw new AirssysError('invalid-component', `artifact ${hash} hashes to ${actual}: refusing it`, {
+        details: { hash, actual },
+      });
+    }
+    return bytes;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.stopIterator?.();
+  }
+
+  private stopIterator: (() => void) | undefined;
+}
