@@ -123,6 +123,7 @@ export class Cluster {
   /** Addresses other hosts serve, as last told to the host: address → host numbers. */
   private readonly remote = new Map<string, string>();
   private tick: ReturnType<typeof setInterval> | undefined;
+  private admin: string | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -184,8 +185,9 @@ export class Cluster {
   }
 
   /** Joins: heartbeats, the shared deployments, and this host's share of them. */
-  async start(parts: { host: ComponentHost; deployer: Deployer }): Promise<void> {
+  async start(parts: { host: ComponentHost; deployer: Deployer; admin?: string }): Promise<void> {
     this.host = parts.host;
+    this.admin = parts.admin ?? this.options.admin;
     this.deployer = parts.deployer;
     const log = (level: 'info' | 'warn' | 'error', message: string) => this.options.log?.(level, message);
     try {
@@ -204,7 +206,7 @@ export class Cluster {
         id: this.hostId,
         capacity: this.options.capacity ?? 1024,
         labels: this.options.labels ?? {},
-        ...(this.options.admin === undefined ? {} : { admin: this.options.admin }),
+        ...(this.admin === undefined ? {} : { admin: this.admin }),
         addresses: this.agent?.report() ?? {},
       }),
       onChange: () => this.changed(),

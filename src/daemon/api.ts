@@ -8,6 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Deployer } from '../deploy/deployer.js';
 import type { StrategySpec } from '../deploy/strategies/types.js';
 import type { ComponentHost } from '../host/host.js';
@@ -23,6 +24,8 @@ export interface ApiContext {
   deployer: Deployer;
   events: EventHub;
   operators: Operators;
+  /** Set when the host is a member of a cluster (`host --cluster`). */
+  cluster?: Cluster;
   info: () => { version: string; threads: number; dataDir: string; startedAt: number; uptimeMs: number };
 }
 
@@ -192,6 +195,33 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     }
   });
 
+  app.get('/v1/cluster', async () => ({ ok: true, cluster: clusterOf(ctx).status() }));
+
+  app.put('/v1/cluster/deployments/:address', async (request) => {
+    const cluster = clusterOf(ctx);
+    const { address } = request.params as { address: string };
+    const body = objectBody(request.body);
+    const component = optionalString(body.component, 'component') ?? address;
+    const deployment = await cluster.deploy({
+      component,
+      address,
+      version: optionalString(body.version, 'version'),
+      instances: optionalInteger(body.instances, 'instances'),
+      spread: optionalChoice(body.spread, 'spread', ['spread', 'pack'] as const),
+      rollout: optionalChoice(body.rollout, 'rollout', ['rolling', 'all-at-once'] as const),
+      maxPerHost: optionalInteger(body.maxPerHost, 'maxPerHost'),
+      affinity: optionalLabels(body.affinity, 'affinity'),
+      acceptPermissions: body.acceptPermissions === true,
+    });
+    const { manifestText: _text, signature: _sig, ...shown } = deployment;
+    return { ok: true, deployment: shown };
+  });
+
+  app.delete('/v1/cluster/deployments/:address', async (request) => {
+    await clusterOf(ctx).undeploy((request.params as { address: string }).address);
+    return { ok: true };
+  });
+
   app.get('/v1/audit', async (request) => ({ ok: true, records: host.audit(auditQuery(request.query)) }));
 
   app.get('/v1/audit/suggest', async (request) => {
@@ -243,6 +273,53 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
 
   await app.ready();
   return app;
+}
+
+function clusterOf(ctx: ApiContext): Cluster {
+  if (ctx.cluster === undefined) {
+    throw new AirssysError(
+      'not-found',
+      'this host is not in a cluster; start it with --cluster nats://… (see docs/cluster.md)',
+    );
+  }
+  return ctx.cluster;
+}
+
+function optionalInteger(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new AirssysError('invalid-argument', `${field}: expected a whole number`, { details: { field } });
+  }
+  return value;
+}
+
+function optionalChoice<T extends string>(
+  value: unknown,
+  field: string,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly unknown[]).includes(value)) {
+    throw new AirssysError('invalid-argument', `${field}: expected one of ${choices.join(', ')}`, {
+      details: { field },
+    });
+  }
+  return value as T;
+}
+
+function optionalLabels(value: unknown, field: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => typeof v === 'string')
+  ) {
+    throw new AirssysError('invalid-argument', `${field}: expected an object of label → value strings`, {
+      details: { field },
+    });
+  }
+  return value as Record<string, string>;
 }
 
 function objectBody(body: unknown): Record<string, unknown> {

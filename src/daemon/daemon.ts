@@ -5,10 +5,12 @@
  * order — each gets its `shutdown` — and closes storage; the next start brings them back.
  */
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Cluster, readClusterKey } from '../cluster/cluster.js';
 import { Deployer } from '../deploy/deployer.js';
 import type { RegistryOptions } from '../deploy/registry.js';
 import { ComponentHost } from '../host/host.js';
@@ -53,6 +55,23 @@ export interface DaemonOptions {
   /** Operators besides `admin`, each with a token and roles (see operators.ts). */
   operators?: OperatorOptions['operators'];
   roles?: OperatorOptions['roles'];
+  /** Joins a cluster over NATS (see docs/cluster.md). */
+  cluster?: DaemonClusterOptions;
+}
+
+export interface DaemonClusterOptions {
+  /** `nats://host:port` of the cluster's NATS server (JetStream enabled). */
+  url: string;
+  /** File holding the cluster key (hex or text, >= 32 bytes), the same on every host. */
+  keyFile: string;
+  /** This host's id (default: the `host-id` file in the data directory, created at first start). */
+  hostId?: string;
+  name?: string;
+  /** Instances this host accepts from cluster deployments (default 1024; 0 = none). */
+  capacity?: number;
+  labels?: Record<string, string>;
+  heartbeatMs?: number;
+  lostAfterMs?: number;
 }
 
 export interface Daemon {
@@ -61,6 +80,7 @@ export interface Daemon {
   readonly host: ComponentHost;
   readonly deployer: Deployer;
   readonly events: EventHub;
+  readonly cluster?: Cluster;
   close(): Promise<void>;
 }
 
@@ -85,7 +105,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const log = daemonLogger(options.logFile ?? join(dataDir, 'host.log'), options.logLevel);
   const logger = log.logger;
   events.watch((event) => logEvent(logger, event));
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : await Cluster.connect({
+          url: options.cluster.url,
+          key: readClusterKey(options.cluster.keyFile),
+          hostId: options.cluster.hostId ?? loadOrCreateHostId(dataDir),
+          name: options.cluster.name,
+          capacity: options.cluster.capacity,
+          labels: options.cluster.labels,
+          heartbeatMs: options.cluster.heartbeatMs,
+          lostAfterMs: options.cluster.lostAfterMs,
+          log: (level, message) =>
+            events.emit({ type: 'log', address: 'host', level, message, at: Date.now() }),
+        });
   const host = await ComponentHost.create({
+    cluster: cluster?.link,
     threads: options.threads,
     dataDir,
     osl: { policy: options.security },
@@ -143,9 +179,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         startedAt,
         uptimeMs: Date.now() - startedAt,
       }),
+      cluster,
     });
     await api.listen({ port: options.port, host: bind });
+    await cluster?.start({ host, deployer, admin: apiUrl(api, bind) });
   } catch (error) {
+    await cluster?.close().catch(() => {});
     await api?.close();
     await host.close();
     deployer.close();
@@ -153,9 +192,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await log.close();
     throw error;
   }
-  const address = api.server.address() as { port: number };
-  const shownHost = bind.includes(':') ? `[${bind}]` : bind;
-  const url = `http://${shownHost}:${address.port}`;
+  const url = apiUrl(api, bind);
   // Where the CLI finds this host (with the token beside it).
   const pointer = join(dataDir, 'daemon.json');
   writeFileSync(pointer, `${JSON.stringify({ url, pid: process.pid })}\n`);
@@ -170,9 +207,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     host,
     deployer,
     events,
+    cluster,
     close() {
       closing ??= (async () => {
         rmSync(pointer, { force: true });
+        // Leaving first: the others move this host's share while it still answers.
+        await cluster?.close();
         await api!.close();
         await host.close();
         deployer.close();
@@ -182,6 +222,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return closing;
     },
   };
+}
+
+function apiUrl(api: FastifyInstance, bind: string): string {
+  const address = api.server.address() as { port: number };
+  const shownHost = bind.includes(':') ? `[${bind}]` : bind;
+  return `http://${shownHost}:${address.port}`;
+}
+
+/** This host's cluster id: kept in `<dataDir>/host-id`, so a restart rejoins as the same host. */
+function loadOrCreateHostId(dataDir: string): string {
+  const file = join(dataDir, 'host-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const id = `host-${randomBytes(4).toString('hex')}`;
+  writeFileSync(file, `${id}\n`);
+  return id;
 }
 
 /** Installs every component folder under `dir`; deploys those whose address serves nothing yet. */

@@ -103,6 +103,9 @@ export function operationOf(method: string, routePath: string): string {
     'GET /v1/audit': 'audit.read',
     'GET /v1/audit/suggest': 'audit.read',
     'GET /v1/metrics': 'metrics.read',
+    'GET /v1/cluster': 'status.read',
+    'PUT /v1/cluster/deployments/:address': 'deployment.create',
+    'DELETE /v1/cluster/deployments/:address': 'deployment.stop',
   };
   // Deny by default: a route nobody mapped needs the admin role (`*`).
   return known[key] ?? `unmapped ${key}`;

@@ -113,7 +113,11 @@ export class Deployer {
   installBytes(request: InstallRequest): VersionRecord {
     const record = this.registry.install(request);
     if (record.created)
-      this.moveTo(`${record.name}@${record.version}`, 'installed', `installed from ${record.source.location}`);
+      this.moveTo(
+        `${record.name}@${record.version}`,
+        'installed',
+        `installed from ${record.source.location}`,
+      );
     return record;
   }
 

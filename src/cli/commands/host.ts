@@ -2,7 +2,8 @@
  * `airssys-wasm host`: the daemon. Serves the admin API and dashboard until SIGINT/SIGTERM, then
  * stops the components in order and closes storage. Settings come from flags, or from a TOML
  * file (`--config`) with the same names (`data-dir`, `port`, `bind`, `threads`, `allow-remote`,
- * `examples`, `trusted-keys`, `require-trust`, `security-mode`, `deny-paths`, `deny-hosts`, `learn`);
+ * `examples`, `trusted-keys`, `require-trust`, `security-mode`, `deny-paths`, `deny-hosts`, `learn`,
+ * and the cluster's `cluster`, `cluster-key`, `cluster-name`, `host-id`, `capacity`, `labels`);
  * flags win (lists add up).
  */
 
@@ -33,6 +34,12 @@ interface HostFlags {
   logLevel?: string;
   trace?: boolean;
   maxMemory?: string;
+  cluster?: string;
+  clusterKey?: string;
+  clusterName?: string;
+  hostId?: string;
+  capacity?: string;
+  label: string[];
   config?: string;
   json?: boolean;
 }
@@ -65,7 +72,53 @@ const CONFIG_KEYS = [
   'max-memory',
   'operators',
   'roles',
+  'cluster',
+  'cluster-key',
+  'cluster-name',
+  'host-id',
+  'capacity',
+  'labels',
 ];
+
+/** `zone=a` pairs (flags) and a `[labels]` table (config) into one label map; flags win. */
+function labelsOf(flags: readonly string[], file: unknown): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (file !== undefined) {
+    if (typeof file !== 'object' || file === null || !Object.values(file).every((v) => typeof v === 'string'))
+      throw new AirssysError('invalid-argument', 'labels: expected a table of name = "value"');
+    Object.assign(labels, file);
+  }
+  for (const pair of flags) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new AirssysError('invalid-argument', `--label ${pair}: expected name=value`);
+    labels[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return labels;
+}
+
+function clusterOptions(flags: HostFlags, file: Record<string, unknown>, config: string | undefined) {
+  const url = flags.cluster ?? (file.cluster as string | undefined);
+  const keyFile =
+    flags.clusterKey ??
+    (typeof file['cluster-key'] === 'string' ? resolve(dirname(config!), file['cluster-key']) : undefined);
+  if (url === undefined) return undefined;
+  if (keyFile === undefined) {
+    throw new AirssysError(
+      'invalid-argument',
+      '--cluster needs --cluster-key <file>, the key every host of the cluster shares (make one with `airssys-wasm cluster keygen <file>`)',
+      { details: { field: 'cluster-key' } },
+    );
+  }
+  const capacity = flags.capacity ?? file.capacity;
+  return {
+    url,
+    keyFile,
+    name: flags.clusterName ?? (file['cluster-name'] as string | undefined),
+    hostId: flags.hostId ?? (file['host-id'] as string | undefined),
+    capacity: capacity === undefined ? undefined : wholeNumber(capacity, 'capacity', 1_000_000),
+    labels: labelsOf(flags.label, file.labels),
+  };
+}
 
 function wholeNumber(value: unknown, field: string, max: number): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -145,6 +198,20 @@ export function registerHost(program: Command): void {
       '--max-memory <size>',
       'largest [resources] memory a component may declare (default 4MiB; JS components need 128MiB)',
     )
+    .option(
+      '--cluster <url>',
+      'join the cluster whose NATS server (with JetStream) is at <url>, e.g. nats://10.0.0.5:4222',
+    )
+    .option('--cluster-key <file>', 'the key every host of the cluster shares (hex, >= 32 bytes)')
+    .option('--cluster-name <name>', 'cluster name when one NATS server serves several (default "default")')
+    .option('--host-id <id>', "this host's id in the cluster (default: kept in <data-dir>/host-id)")
+    .option('--capacity <n>', 'instances this host accepts from cluster deployments (default 1024; 0 = none)')
+    .option(
+      '--label <name=value>',
+      'a label placement affinity can ask for, e.g. zone=a (repeatable)',
+      collect,
+      [],
+    )
     .option('--config <file>', 'TOML file with the same settings')
     .option('--json', 'print one JSON line with the URL once started')
     .action(async (flags: HostFlags) => {
@@ -187,15 +254,23 @@ export function registerHost(program: Command): void {
           // TOML only: [operators.alice] roles = ["viewer"]; [roles] deployer = ["deployment.*"]
           operators: file.operators as DaemonOptions['operators'],
           roles: file.roles as DaemonOptions['roles'],
+          cluster: clusterOptions(flags, file, flags.config),
         };
         const daemon = await startDaemon(options);
         const dashboard = `${daemon.url}/#token=${daemon.token}`;
+        const cluster =
+          daemon.cluster === undefined
+            ? undefined
+            : { name: daemon.cluster.name, hostId: daemon.cluster.hostId };
         if (flags.json)
-          printJson({ ok: true, url: daemon.url, dashboard, addresses: daemon.host.addresses() });
+          printJson({ ok: true, url: daemon.url, dashboard, addresses: daemon.host.addresses(), cluster });
         else {
           process.stdout.write(
             `airssys-wasm host: serving ${daemon.host.addresses().length} component(s) on ${daemon.host.threads} thread(s)\n` +
               `  dashboard  ${dashboard}\n  admin API  ${daemon.url}/v1 (bearer token in ${options.dataDir}/admin-token)\n` +
+              (cluster === undefined
+                ? ''
+                : `  cluster    ${cluster.name}, this host is ${cluster.hostId}\n`) +
               '  stop with Ctrl-C\n',
           );
         }
