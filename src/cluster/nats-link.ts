@@ -2,8 +2,10 @@
  * The cluster link over NATS: each host listens on its own subject for messages addressed to
  * it (`airssys.<cluster>.host.<id>`) and on one subject for publications
  * (`airssys.<cluster>.pub`). Messages for one destination are batched into one frame per
- * turn of the event loop (or sooner, past `FLUSH_BYTES`), so a burst of small messages costs one
- * NATS publish and one MAC, not one each.
+ * synchronous run (or sooner, past `FLUSH_BYTES`), so a burst of small messages costs one
+ * NATS publish and one MAC, not one each. The cut happens in a microtask, not on the next turn
+ * of the event loop: everything sent by one synchronous run (a burst, or the replies to one
+ * arriving frame) still shares a frame, and a lone request does not wait for the I/O phase.
  *
  * Threat model: anyone who can reach the NATS server could publish on these subjects. Every
  * frame is authenticated with the cluster key (see frame.ts), so without the key nobody can
@@ -131,7 +133,7 @@ export class NatsClusterLink implements ClusterLink {
     if (writer.byteLength >= FLUSH_BYTES) this.flush(host, writer);
     else if (!this.flushQueued) {
       this.flushQueued = true;
-      setImmediate(() => this.flushAll());
+      queueMicrotask(() => this.flushAll());
     }
   }
 
