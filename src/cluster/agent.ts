@@ -10,7 +10,8 @@
  * - make before break: a host stops an address it no longer has a share of only once another
  *   live host reports serving it;
  * - rolling: a host switches to a new version only once every host before it in the address's
- *   rollout order reports the new version, so at most one host is switching at a time.
+ *   rollout order reports the new version, so at most one host is switching at a time; a canary
+ *   waits for the first host only, and for it to have served the new version for `bakeMs`.
  */
 
 import type { Deployer } from '../deploy/deployer.js';
@@ -46,6 +47,8 @@ export class ClusterAgent {
   private readonly progress = new Map<string, AddressProgress>();
   /** Addresses this host ran for the cluster, to stop once their deployment is gone. */
   private readonly managed = new Set<string>();
+  /** When this host first saw each `host/address/version` reported (canary bake times). */
+  private readonly firstSeen = new Map<string, number>();
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -180,23 +183,10 @@ export class ClusterAgent {
       if (serving.instances !== want) this.options.announce();
       return;
     }
-    if (d.rollout === 'rolling') {
-      const assigned = [...(this.placement.assignments.get(d.address)?.keys() ?? [])];
-      const order = rolloutOrder(d.address, assigned);
-      const before = order.slice(0, order.indexOf(hostId));
-      const behind = before.filter((id) => {
-        const report = hosts.find((h) => h.id === id)?.addresses[d.address];
-        return !(report?.versions.length === 1 && report.versions[0] === d.version);
-      });
-      if (behind.length > 0) {
-        this.setProgress(
-          d.address,
-          want,
-          'waiting',
-          `rolling: waits for ${behind.join(', ')} to switch first`,
-        );
-        return;
-      }
+    const waitsFor = this.gate(d, hosts);
+    if (waitsFor !== undefined) {
+      this.setProgress(d.address, want, 'waiting', `${d.rollout}: ${waitsFor}`);
+      return;
     }
     this.setProgress(d.address, want, 'switching', `${serving.semver} → ${d.version}`);
     const outcome = await deployer.deploy(d.component, {
@@ -208,6 +198,28 @@ export class ClusterAgent {
       acceptPermissions: true,
     });
     this.settled(d, want, outcome.status, outcome.message);
+  }
+
+  /** Why this host may not switch `d` yet (undefined: it may). */
+  private gate(d: ClusterDeployment, hosts: readonly Heartbeat[]): string | undefined {
+    if (d.rollout === 'blue-green') return undefined;
+    const assigned = [...(this.placement.assignments.get(d.address)?.keys() ?? [])];
+    const order = rolloutOrder(d.address, assigned);
+    const at = order.indexOf(this.options.hostId);
+    const before = d.rollout === 'canary' ? order.slice(0, Math.min(at, 1)) : order.slice(0, at);
+    const behind = before.filter((id) => {
+      const report = hosts.find((h) => h.id === id)?.addresses[d.address];
+      return !(report?.versions.length === 1 && report.versions[0] === d.version);
+    });
+    if (behind.length > 0) return `waits for ${behind.join(', ')} to switch first`;
+    if (d.rollout !== 'canary' || before.length === 0) return undefined;
+    const key = `${before[0]}/${d.address}/${d.version}`;
+    const seen = this.firstSeen.get(key) ?? Date.now();
+    this.firstSeen.set(key, seen);
+    const left = seen + (d.bakeMs ?? 10_000) - Date.now();
+    return left > 0
+      ? `the canary ${before[0]} serves ${d.version}; ${Math.ceil(left)} ms of bake time left`
+      : undefined;
   }
 
   private settled(d: ClusterDeployment, want: number, status: 'done' | 'failed', message: string): void {

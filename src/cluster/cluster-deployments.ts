@@ -15,7 +15,9 @@ import { type ObjectStore, Objm } from '@nats-io/obj';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
 import type { PlacementRequest } from './placement.js';
 
-export type RolloutKind = 'rolling' | 'all-at-once';
+export type RolloutKind = 'rolling' | 'blue-green' | 'canary';
+
+export const ROLLOUT_KINDS: readonly RolloutKind[] = ['rolling', 'blue-green', 'canary'];
 
 export interface ClusterDeployment extends PlacementRequest {
   /** Component name and semver of the version to run. */
@@ -26,11 +28,15 @@ export interface ClusterDeployment extends PlacementRequest {
   readonly manifestText: string;
   readonly signature?: string;
   /**
-   * `rolling` (default): hosts move to a new version one after the other, each with a local
-   * blue-green switch, the next only once the previous reports the new version; `all-at-once`:
-   * every host switches (blue-green) as soon as it sees the record.
+   * How hosts move to a new version; each host switches with a local blue-green (start, probe,
+   * migrate, switch, drain). `rolling` (default): one host after the other, the next once the
+   * previous reports the new version. `blue-green`: every host at once. `canary`: the first host
+   * in the rollout order switches alone; the others follow (all at once) after it has served
+   * the new version for `bakeMs`; if its switch fails, the others never move.
    */
   readonly rollout: RolloutKind;
+  /** Canary only: milliseconds the first host serves the new version before the others follow (default 10,000). */
+  readonly bakeMs?: number;
   readonly updatedAt: number;
 }
 

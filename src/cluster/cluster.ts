@@ -20,7 +20,12 @@ import { describeDiff, permissionDiff } from '../host/permissions.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
 import { type AddressProgress, ClusterAgent } from './agent.js';
-import { type ClusterDeployment, ClusterDeployments, type RolloutKind } from './cluster-deployments.js';
+import {
+  type ClusterDeployment,
+  ClusterDeployments,
+  ROLLOUT_KINDS,
+  type RolloutKind,
+} from './cluster-deployments.js';
 import { MIN_CLUSTER_KEY_BYTES } from './frame.js';
 import { type AddressReport, Membership } from './membership.js';
 import { type LinkStats, NatsClusterLink } from './nats-link.js';
@@ -60,6 +65,8 @@ export interface ClusterDeployRequest {
   readonly affinity?: Readonly<Record<string, string>>;
   readonly maxPerHost?: number;
   readonly rollout?: RolloutKind;
+  /** Canary: how long the first host serves the new version before the others follow (ms). */
+  readonly bakeMs?: number;
   /** Required when the version asks for permissions the cluster's current one does not have. */
   readonly acceptPermissions?: boolean;
 }
@@ -267,10 +274,21 @@ export class Cluster {
       ...(request.affinity === undefined ? {} : { affinity: request.affinity }),
       ...(request.maxPerHost === undefined ? {} : { maxPerHost: request.maxPerHost }),
       rollout: request.rollout ?? before?.rollout ?? 'rolling',
+      ...(request.bakeMs === undefined ? {} : { bakeMs: request.bakeMs }),
       updatedAt: Date.now(),
     };
     // Validates counts, spread and affinity before anything is stored (throws invalid-argument).
     place([deployment], []);
+    if (!ROLLOUT_KINDS.includes(deployment.rollout)) {
+      throw new AirssysError('invalid-argument', `rollout: one of ${ROLLOUT_KINDS.join(', ')}`, {
+        details: { field: 'rollout' },
+      });
+    }
+    if (request.bakeMs !== undefined && !(Number.isInteger(request.bakeMs) && request.bakeMs >= 0)) {
+      throw new AirssysError('invalid-argument', 'bakeMs: a whole number of milliseconds', {
+        details: { field: 'bakeMs' },
+      });
+    }
     await deployments.put(deployment, deployer.registry.binary(record));
     return deployment;
   }

@@ -13,7 +13,20 @@ export {
   readClusterKey,
 } from './cluster.js';
 export { type ClusterDeployment, ClusterDeployments, type RolloutKind } from './cluster-deployments.js';
-export { decodeFrame, encodeFrame, type Frame, type FrameHeader, FrameWriter, MIN_CLUSTER_KEY_BYTES } from './frame.js';
+export {
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  type FrameHeader,
+  FrameWriter,
+  MIN_CLUSTER_KEY_BYTES,
+} from './frame.js';
 export { type AddressReport, type Heartbeat, Membership } from './membership.js';
 export { type LinkStats, NatsClusterLink } from './nats-link.js';
-export { type Placement, type PlacementHost, type PlacementRequest, place, rolloutOrder } from './placement.js';
+export {
+  type Placement,
+  type PlacementHost,
+  type PlacementRequest,
+  place,
+  rolloutOrder,
+} from './placement.js';

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Cluster } from '../cluster/cluster.js';
+import { ROLLOUT_KINDS } from '../cluster/cluster-deployments.js';
 import type { Deployer } from '../deploy/deployer.js';
 import type { StrategySpec } from '../deploy/strategies/types.js';
 import type { ComponentHost } from '../host/host.js';
@@ -208,7 +209,8 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
       version: optionalString(body.version, 'version'),
       instances: optionalInteger(body.instances, 'instances'),
       spread: optionalChoice(body.spread, 'spread', ['spread', 'pack'] as const),
-      rollout: optionalChoice(body.rollout, 'rollout', ['rolling', 'all-at-once'] as const),
+      rollout: optionalChoice(body.rollout, 'rollout', ROLLOUT_KINDS),
+      bakeMs: optionalInteger(body.bakeMs, 'bakeMs'),
       maxPerHost: optionalInteger(body.maxPerHost, 'maxPerHost'),
       affinity: optionalLabels(body.affinity, 'affinity'),
       acceptPermissions: body.acceptPermissions === true,

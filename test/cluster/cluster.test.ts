@@ -235,6 +235,28 @@ describe('cluster — deployments placed across hosts', () => {
     });
   });
 
+  it('a canary rollout switches one host first and the others only after its bake time', async () => {
+    await a.deployer.install(variant('echo', { name: 'canaried' }));
+    await a.deployer.install(variant('echo', { name: 'canaried', version: '0.2.0' }));
+    await a.cluster.deploy({ component: 'canaried', version: '0.1.0', instances: 2 });
+    await until(
+      () => [a, b].every((m) => m.host.addresses().includes('canaried')),
+      10_000,
+      'canaried on both',
+    );
+    await a.cluster.deploy({ component: 'canaried', version: '0.2.0', rollout: 'canary', bakeMs: 600 });
+    await until(
+      () => a.cluster.status().hosts.every((h) => h.addresses.canaried?.versions.join() === '0.2.0'),
+      15_000,
+      'both hosts on 0.2.0',
+    );
+    const switches = [a, b]
+      .map((m) => m.deployer.deployments.list('canaried').find((d) => d.toSemver === '0.2.0')!)
+      .map((d) => ({ from: d.history[0].at, to: d.history[d.history.length - 1].at }))
+      .sort((x, y) => x.from - y.from);
+    expect(switches[1].from - switches[0].to).toBeGreaterThanOrEqual(600 - 50);
+  }, 30_000);
+
   it('rolls a new version across the hosts one at a time without losing a request', async () => {
     await a.deployer.install(fixture('counter-v2'));
     const client = await joinMember(nats.url, 'client', { capacity: 0 });
