@@ -221,7 +221,7 @@ try {
   const rate = { airssys: median(throughput.airssys), nats: median(throughput.nats) };
   say(`\n## messages/s across hosts (${MESSAGES} publications of 16 bytes, medians of ${ROUNDS} rounds)`);
   say(
-    `| airssys (frames batched per turn, HMAC per frame) | ${Math.round(rate.airssys).toLocaleString('en')} |`,
+    `| airssys (frames cut per synchronous run, HMAC per frame) | ${Math.round(rate.airssys).toLocaleString('en')} |`,
   );
   say(`| bare NATS publishes | ${Math.round(rate.nats).toLocaleString('en')} |`);
   await nc.close();
