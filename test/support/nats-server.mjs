@@ -6,12 +6,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** @returns {Promise<{ url: string, port: number, stop(): Promise<void> }>} */
-export async function startNats() {
-  const dir = mkdtempSync(join(tmpdir(), 'airssys-nats-'));
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/**
+ * @param {{ port?: number, dir?: string }} [options] the same port and folder restart a stopped server with its JetStream data
+ * @returns {Promise<{ url: string, port: number, dir: string, stop(options?: { keepData?: boolean }): Promise<void> }>}
+ */
+export async function startNats(options = {}) {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'airssys-nats-'));
+  const child = spawn(
+    'nats-server',
+    ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-js', '-sd', dir],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const port = await new Promise((resolve, reject) => {
     let log = '';
     const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${log}`)), 10_000);
@@ -32,13 +39,14 @@ export async function startNats() {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
-    async stop() {
+    dir,
+    async stop({ keepData = false } = {}) {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -6,7 +6,11 @@ import { startNats as start } from './nats-server.mjs';
 export interface NatsServer {
   readonly url: string;
   readonly port: number;
-  stop(): Promise<void>;
+  /** Where JetStream keeps its data. */
+  readonly dir: string;
+  /** `keepData`: leave the JetStream folder, to restart the server on it. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export const startNats: () => Promise<NatsServer> = start;
+/** Starts a server; the same `port` and `dir` restart a stopped one with its JetStream data. */
+export const startNats: (options?: { port?: number; dir?: string }) => Promise<NatsServer> = start;
