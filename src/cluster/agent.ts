@@ -14,6 +14,8 @@
  *   waits for the first host only, and for it to have served the new version for `bakeMs`.
  */
 
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Deployer } from '../deploy/deployer.js';
 import type { ComponentHost } from '../host/host.js';
 import { toAirssysError } from '../shared/errors.js';
@@ -45,15 +47,23 @@ export interface AgentOptions {
 export class ClusterAgent {
   private placement: Placement = { assignments: new Map(), unplaced: new Map() };
   private readonly progress = new Map<string, AddressProgress>();
-  /** Addresses this host ran for the cluster, to stop once their deployment is gone. */
-  private readonly managed = new Set<string>();
+  /**
+   * Addresses this host ran for the cluster, to stop once their deployment is gone — kept in
+   * `<dataDir>/cluster-addresses.json`, since a host that was down when an address was
+   * undeployed brings it back from its own deployment records at restart.
+   */
+  private readonly managed: Set<string>;
+  private readonly managedFile: string;
   /** When this host first saw each `host/address/version` reported (canary bake times). */
   private readonly firstSeen = new Map<string, number>();
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
 
-  constructor(private readonly options: AgentOptions) {}
+  constructor(private readonly options: AgentOptions) {
+    this.managedFile = join(options.deployer.registry.dataDir, 'cluster-addresses.json');
+    this.managed = new Set(existsSync(this.managedFile) ? readManaged(this.managedFile, options.log) : []);
+  }
 
   /** Reconciles soon; calls during a reconcile coalesce into one more pass. */
   kick(): void {
@@ -106,6 +116,8 @@ export class ClusterAgent {
   }
 
   private async reconcile(): Promise<void> {
+    // Before the first full read of the deployments, "absent" would mean "not read yet".
+    if (!this.options.deployments.loaded) return;
     const hosts = this.options.hosts();
     const deployments = this.options.deployments.list();
     try {
@@ -114,8 +126,9 @@ export class ClusterAgent {
       this.options.log('error', `cluster: cannot place the deployments: ${toAirssysError(error).message}`);
       return;
     }
+    const before = [...this.managed].join();
+    for (const deployment of deployments) this.managed.add(deployment.address);
     for (const deployment of deployments) {
-      this.managed.add(deployment.address);
       const want = this.placement.assignments.get(deployment.address)?.get(this.options.hostId) ?? 0;
       try {
         await this.converge(deployment, want, hosts);
@@ -135,6 +148,9 @@ export class ClusterAgent {
         });
         this.options.announce();
       }
+    }
+    if ([...this.managed].join() !== before) {
+      writeFileSync(this.managedFile, `${JSON.stringify([...this.managed])}\n`);
     }
   }
 
@@ -245,5 +261,18 @@ export class ClusterAgent {
 
   private setProgress(address: string, want: number, phase: AddressProgress['phase'], detail?: string): void {
     this.progress.set(address, { address, want, phase, ...(detail === undefined ? {} : { detail }) });
+  }
+}
+
+function readManaged(file: string, log: AgentOptions['log']): string[] {
+  try {
+    const list = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return Array.isArray(list) ? list.filter((a): a is string => typeof a === 'string') : [];
+  } catch (error) {
+    log(
+      'warn',
+      `cluster: ${file} is unreadable (${toAirssysError(error).message}); addresses undeployed while this host was down keep running here until stopped`,
+    );
+    return [];
   }
 }

@@ -43,6 +43,8 @@ export interface ClusterDeployment extends PlacementRequest {
 export class ClusterDeployments {
   private readonly current = new Map<string, ClusterDeployment>();
   private stopped = false;
+  /** True once the records stored before `watch` was called have all been read. */
+  loaded = false;
 
   private constructor(
     private readonly kv: KV,
@@ -75,12 +77,16 @@ export class ClusterDeployments {
         else this.current.delete(entry.key);
         if (!initial || entry.delta === 0) {
           initial = false;
+          this.loaded = true;
           onChange();
         }
       }
     })();
     // An empty bucket has no first entry to end the initial replay.
-    if ((await this.kv.status()).values === 0) onChange();
+    if ((await this.kv.status()).values === 0) {
+      this.loaded = true;
+      onChange();
+    }
     this.stopIterator = () => entries.stop();
   }
 

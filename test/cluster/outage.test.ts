@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinMember, type Member, until } from '../support/cluster.js';
 import { fixture } from '../support/fixtures.js';
 import { type NatsServer, startNats } from '../support/nats.js';
+import { tempDir } from '../support/temp.js';
+import { variant } from '../support/variant.js';
 
 const text = new TextDecoder();
 let nats: NatsServer;
@@ -71,5 +73,31 @@ describe('cluster — NATS outage and limits', () => {
     await a.deployer.install(fixture('counter'));
     await a.cluster.deploy({ component: 'counter', instances: 2 });
     await until(() => [a, b].every((m) => m.host.addresses().includes('counter')), 10_000, 'counter on both');
+  }, 40_000);
+
+  it('a host that was down while an address was undeployed stops it when it rejoins', async () => {
+    const dataDir = tempDir('cluster-c');
+    let c = await joinMember(nats.url, 'c', { dataDir });
+    await a.deployer.install(variant('echo', { name: 'gone' }));
+    await a.cluster.deploy({ component: 'gone', instances: 3 });
+    await until(
+      () => [a, b, c].every((m) => m.host.addresses().includes('gone')),
+      10_000,
+      'gone on a, b and c',
+    );
+    await c.close();
+    await a.cluster.undeploy('gone');
+    await until(
+      () => [a, b].every((m) => !m.host.addresses().includes('gone')),
+      10_000,
+      'gone stopped on a and b',
+    );
+    c = await joinMember(nats.url, 'c', { dataDir, recover: true });
+    try {
+      // c brought it back from its own records at restart, then learned it is no longer deployed.
+      await until(() => !c.host.addresses().includes('gone'), 10_000, 'c to stop gone');
+    } finally {
+      await c.close();
+    }
   }, 40_000);
 });

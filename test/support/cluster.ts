@@ -20,9 +20,9 @@ export const TEST_KEY = new Uint8Array(randomBytes(32));
 export async function joinMember(
   url: string,
   id: string,
-  options: Partial<ClusterOptions> & { threads?: number } = {},
+  options: Partial<ClusterOptions> & { threads?: number; dataDir?: string; recover?: boolean } = {},
 ): Promise<Member> {
-  const dataDir = tempDir(`cluster-${id}`);
+  const dataDir = options.dataDir ?? tempDir(`cluster-${id}`);
   const cluster = await Cluster.connect({
     url,
     hostId: id,
@@ -42,6 +42,8 @@ export async function joinMember(
       ? (deployment, command, error) => console.log(id, deployment, command.op, error ?? '')
       : undefined,
   });
+  // As the daemon does: what served before a restart comes back before the host rejoins.
+  if (options.recover) await deployer.recover();
   await cluster.start({ host, deployer });
   return {
     id,
