@@ -1,8 +1,10 @@
 /**
  * The seam between a ref and the place its actor lives. An `ActorRef` is only an id plus a
- * transport, so a ref to an actor on another thread or host (issues to come) has the same shape
- * and API as a local one; only the transport differs (nats.js keeps sockets out of its core the
- * same way). The local transport is the fast path and the only one this layer ships.
+ * transport, so a ref to an actor elsewhere would have the same shape and API as a local one;
+ * only the transport differs (nats.js keeps sockets out of its core the same way). The local
+ * transport is the only one this layer ships: components are reached by address, not by ref,
+ * so messages between threads and hosts are routed one level up, where addresses, versions and
+ * back-pressure live (`src/host/node.ts` between threads, `src/cluster/` between hosts over NATS).
  */
 
 import type { ActorRef } from './actor-ref.js';
