@@ -232,7 +232,7 @@ try {
   await h1.api('PUT', '/v1/cluster/deployments/echo', { instances: 1, affinity: { tier: 'threads' } });
   await h0.stop();
   hosts.splice(hosts.indexOf(h0), 1);
-  for (const id of ['h2', 'h3']) {
+  const addHost = async (id) => {
     hosts.push(
       await startHostProcess({
         dataDir: join(dir, id),
@@ -242,7 +242,8 @@ try {
         labels: ['tier=threads'],
       }),
     );
-  }
+  };
+  for (const id of ['h2', 'h3']) await addHost(id);
   const recoveries = [];
   let spare = 4;
   for (let r = 0; r < ROUNDS; r++) {
@@ -272,16 +273,7 @@ try {
     }
     recoveries.push(performance.now() - killedAt);
     // Back to three hosts for the next round.
-    const id = `h${spare++}`;
-    hosts.push(
-      await startHostProcess({
-        dataDir: join(dir, id),
-        natsUrl: nats.url,
-        keyFile,
-        hostId: id,
-        labels: ['tier=threads'],
-      }),
-    );
+    await addHost(`h${spare++}`);
   }
   const recovery = median(recoveries);
   say(`\n## recovery after kill -9 of the host running echo (ms from the kill to a reply)`);

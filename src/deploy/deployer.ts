@@ -100,18 +100,15 @@ export class Deployer {
         : isArchive(source)
           ? await installFromArchive(this.registry, source)
           : await this.registry.installFolder(source);
-    if (record.created)
-      this.moveTo(
-        `${record.name}@${record.version}`,
-        'installed',
-        `installed from ${record.source.location}`,
-      );
-    return record;
+    return this.installed(record);
   }
 
   /** Installs a version given as bytes (a cluster peer's artifact); idempotent like `install`. */
   installBytes(request: InstallRequest): VersionRecord {
-    const record = this.registry.install(request);
+    return this.installed(this.registry.install(request));
+  }
+
+  private installed(record: VersionRecord): VersionRecord {
     if (record.created)
       this.moveTo(
         `${record.name}@${record.version}`,
