@@ -100,15 +100,15 @@ export class Deployer {
         : isArchive(source)
           ? await installFromArchive(this.registry, source)
           : await this.registry.installFolder(source);
-    return this.installed(record);
+    return this.recordInstall(record);
   }
 
   /** Installs a version given as bytes (a cluster peer's artifact); idempotent like `install`. */
   installBytes(request: InstallRequest): VersionRecord {
-    return this.installed(this.registry.install(request));
+    return this.recordInstall(this.registry.install(request));
   }
 
-  private installed(record: VersionRecord): VersionRecord {
+  private recordInstall(record: VersionRecord): VersionRecord {
     if (record.created)
       this.moveTo(
         `${record.name}@${record.version}`,
