@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerCall, registerSend } from './commands/call.js';
+import { registerCluster } from './commands/cluster.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerHost } from './commands/host.js';
@@ -59,6 +60,7 @@ registerList(program);
 registerStatus(program);
 registerUninstall(program);
 registerKeys(program);
+registerCluster(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -107,7 +107,8 @@ export class ClusterDeployments {
   }
 
   async remove(address: string): Promise<void> {
-    if (!this.current.has(address) && (await this.kv.get(address)) === null) {
+    // A deleted key still answers `get`, with its deletion marker.
+    if (!this.current.has(address) && (await this.kv.get(address))?.operation !== 'PUT') {
       throw new AirssysError('not-found', `the cluster has no deployment at ${address}`, {
         details: { address },
       });

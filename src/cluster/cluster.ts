@@ -29,9 +29,10 @@ import {
 import { MIN_CLUSTER_KEY_BYTES } from './frame.js';
 import { type AddressReport, Membership } from './membership.js';
 import { type LinkStats, NatsClusterLink } from './nats-link.js';
-import { place } from './placement.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** What the host accepts as an address; also a valid key of the JetStream bucket. */
+const ADDRESS = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/;
 
 export interface ClusterOptions {
   /** NATS server(s), e.g. `nats://127.0.0.1:4222` (credentials in the URL if the server wants them). */
@@ -115,6 +116,38 @@ export function readClusterKey(file: string): Uint8Array {
     );
   }
   return new Uint8Array(key);
+}
+
+/** Refuses a malformed deployment request before anything is looked up or stored. */
+function checkRequest(request: ClusterDeployRequest): void {
+  const fail = (field: string, expected: string, value: unknown): never => {
+    throw new AirssysError(
+      'invalid-argument',
+      `${field}: expected ${expected}, got ${JSON.stringify(value)}`,
+      {
+        details: { field },
+      },
+    );
+  };
+  if (request.address !== undefined && !ADDRESS.test(request.address)) {
+    fail('address', 'lower-case segments separated by dots ([a-z][a-z0-9-]*)', request.address);
+  }
+  const whole = (field: string, value: number | undefined, min: number) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min))
+      fail(field, `a whole number >= ${min}`, value);
+  };
+  whole('instances', request.instances, 1);
+  whole('maxPerHost', request.maxPerHost, 1);
+  whole('bakeMs', request.bakeMs, 0);
+  if (request.spread !== undefined && request.spread !== 'spread' && request.spread !== 'pack') {
+    fail('spread', 'spread or pack', request.spread);
+  }
+  if (request.rollout !== undefined && !ROLLOUT_KINDS.includes(request.rollout)) {
+    fail('rollout', ROLLOUT_KINDS.join(', '), request.rollout);
+  }
+  const labels = Object.entries(request.affinity ?? {});
+  if (labels.some(([, v]) => typeof v !== 'string'))
+    fail('affinity', 'label → value strings', request.affinity);
 }
 
 export class Cluster {
@@ -241,6 +274,7 @@ export class Cluster {
   /** Declares (or changes) a cluster deployment of a version installed on this host. */
   async deploy(request: ClusterDeployRequest): Promise<ClusterDeployment> {
     const { deployments, deployer } = this.started();
+    checkRequest(request);
     const record =
       request.version === undefined
         ? deployer.registry.latest(request.component)
@@ -262,6 +296,10 @@ export class Cluster {
         );
       }
     }
+    // A new version keeps the placement settings it does not change (an empty affinity clears it).
+    const affinity = request.affinity ?? before?.affinity;
+    const maxPerHost = request.maxPerHost ?? before?.maxPerHost;
+    const bakeMs = request.bakeMs ?? before?.bakeMs;
     const deployment: ClusterDeployment = {
       address,
       component: record.name,
@@ -271,29 +309,18 @@ export class Cluster {
       ...(record.signature === undefined ? {} : { signature: record.signature }),
       instances: request.instances ?? before?.instances ?? 1,
       spread: request.spread ?? before?.spread ?? 'spread',
-      ...(request.affinity === undefined ? {} : { affinity: request.affinity }),
-      ...(request.maxPerHost === undefined ? {} : { maxPerHost: request.maxPerHost }),
+      ...(affinity === undefined || Object.keys(affinity).length === 0 ? {} : { affinity }),
+      ...(maxPerHost === undefined ? {} : { maxPerHost }),
       rollout: request.rollout ?? before?.rollout ?? 'rolling',
-      ...(request.bakeMs === undefined ? {} : { bakeMs: request.bakeMs }),
+      ...(bakeMs === undefined ? {} : { bakeMs }),
       updatedAt: Date.now(),
     };
-    // Validates counts, spread and affinity before anything is stored (throws invalid-argument).
-    place([deployment], []);
-    if (!ROLLOUT_KINDS.includes(deployment.rollout)) {
-      throw new AirssysError('invalid-argument', `rollout: one of ${ROLLOUT_KINDS.join(', ')}`, {
-        details: { field: 'rollout' },
-      });
-    }
-    if (request.bakeMs !== undefined && !(Number.isInteger(request.bakeMs) && request.bakeMs >= 0)) {
-      throw new AirssysError('invalid-argument', 'bakeMs: a whole number of milliseconds', {
-        details: { field: 'bakeMs' },
-      });
-    }
     await deployments.put(deployment, deployer.registry.binary(record));
     return deployment;
   }
 
   async undeploy(address: string): Promise<void> {
+    checkRequest({ component: address, address });
     await this.started().deployments.remove(address);
   }
 

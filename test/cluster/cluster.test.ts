@@ -224,6 +224,25 @@ describe('cluster — deployments placed across hosts', () => {
     });
     await a.cluster.deploy({ component: 'widening', version: '0.2.0', acceptPermissions: true });
     await a.cluster.undeploy('widening');
+    // Gone: a second undeploy finds nothing.
+    await expect(a.cluster.undeploy('widening')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('a new version keeps the placement settings the deploy does not change', async () => {
+    await a.deployer.install(variant('echo', { name: 'sticky' }));
+    await a.deployer.install(variant('echo', { name: 'sticky', version: '0.2.0' }));
+    await a.cluster.deploy({
+      component: 'sticky',
+      version: '0.1.0',
+      affinity: { zone: 'x' },
+      maxPerHost: 1,
+      bakeMs: 5,
+    });
+    const next = await a.cluster.deploy({ component: 'sticky', version: '0.2.0' });
+    expect(next).toMatchObject({ affinity: { zone: 'x' }, maxPerHost: 1, bakeMs: 5 });
+    const cleared = await a.cluster.deploy({ component: 'sticky', version: '0.2.0', affinity: {} });
+    expect(cleared.affinity).toBeUndefined();
+    await a.cluster.undeploy('sticky');
   });
 
   it('refuses an invalid cluster deployment before storing anything', async () => {
@@ -233,6 +252,16 @@ describe('cluster — deployments placed across hosts', () => {
     await expect(a.cluster.deploy({ component: 'no-such-component' })).rejects.toMatchObject({
       code: 'not-found',
     });
+    // Checked before the registry is asked: a bad count says so, whatever the component.
+    await expect(a.cluster.deploy({ component: 'no-such-component', instances: -1 })).rejects.toMatchObject({
+      code: 'invalid-argument',
+      details: { field: 'instances' },
+    });
+    await expect(a.cluster.deploy({ component: 'counter', address: 'a b' })).rejects.toMatchObject({
+      code: 'invalid-argument',
+      details: { field: 'address' },
+    });
+    await expect(a.cluster.undeploy('a b')).rejects.toMatchObject({ code: 'invalid-argument' });
   });
 
   it('a canary rollout switches one host first and the others only after its bake time', async () => {

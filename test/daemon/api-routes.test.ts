@@ -9,7 +9,7 @@ import { ROOT } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
 
 interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   /** A valid call, for the auth checks. */
   body?: unknown;
@@ -93,6 +93,18 @@ const ROUTES: Route[] = [
   },
   { method: 'GET', path: '/v1/metrics' },
   { method: 'GET', path: '/v1/events' },
+  // This host is in no cluster: each cluster route is not-found (with a cluster: test/cli/cluster-command.test.ts).
+  { method: 'GET', path: '/v1/cluster', bad: [['', 404, 'not-found']] },
+  {
+    method: 'PUT',
+    path: '/v1/cluster/deployments/echo',
+    body: { component: 'echo' },
+    bad: [
+      [{ instances: 1 }, 404, 'not-found'],
+      ['not json', 400, 'invalid-argument'],
+    ],
+  },
+  { method: 'DELETE', path: '/v1/cluster/deployments/echo', bad: [[undefined, 404, 'not-found']] },
 ];
 
 let daemon: Daemon;
@@ -133,7 +145,7 @@ describe('admin API routes', () => {
       .map((m) => `${m[1].toUpperCase()} ${m[2].replace(/:address/, 'X')}`)
       .sort();
     const tabled = ROUTES.map(
-      (r) => `${r.method} ${r.path.split('?')[0].replace(/\/addresses\/[^/]+/, '/addresses/X')}`,
+      (r) => `${r.method} ${r.path.split('?')[0].replace(/\/(addresses|deployments)\/[^/]+/, '/$1/X')}`,
     ).sort();
     expect(tabled).toEqual(declared);
   });

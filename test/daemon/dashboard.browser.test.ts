@@ -17,6 +17,12 @@ import { variant } from '../support/variant.js';
 const SHOTS = join(ROOT, 'test', '.screenshots');
 /** What Chromium logs for a 401 the wrong-token case provokes on purpose. */
 const EXPECTED_401 = [/status of 401/, /EventSource's response has a status 401/];
+/** What Chromium logs for the page's one question to a host without a cluster (`GET /v1/cluster`: 404). */
+const CLUSTER_PROBE = /status of 404 \(Not Found\) \(http:\/\/[^ ]+\/v1\/cluster:0\)$/;
+const withoutClusterProbe = (p: PageProblems) => ({
+  ...p,
+  console: p.console.filter((line) => !CLUSTER_PROBE.test(line)),
+});
 
 let daemon: Daemon;
 let browser: Browser | undefined;
@@ -24,6 +30,8 @@ let context: BrowserContext;
 let page: Page;
 let problems: PageProblems;
 const shots: string[] = [];
+/** Statuses of the page's `GET /v1/cluster` calls. */
+const clusterAnswers: number[] = [];
 
 async function call(method: string, path: string, body?: unknown) {
   const response = await fetch(`${daemon.url}${path}`, {
@@ -100,6 +108,9 @@ beforeAll(async () => {
   context = await browser.newContext();
   problems = await watchProblems(context);
   page = await context.newPage();
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === '/v1/cluster') clusterAnswers.push(r.status());
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -144,6 +155,13 @@ describe('dashboard in Chromium', () => {
     );
     expect(await page.$eval('#components', (box) => box.scrollWidth <= box.clientWidth)).toBe(true);
     await shoot(page, '1-connected');
+  });
+
+  it('dashboard — keeps the Cluster panel hidden on a host without a cluster, and asks only once', async () => {
+    await expect.poll(() => clusterAnswers).toEqual([404]);
+    await page.waitForTimeout(2500); // a status poll or more later
+    expect(clusterAnswers).toEqual([404]);
+    expect(await page.isHidden('#cluster')).toBe(true);
   });
 
   it('dashboard — sends a request from the form and shows the reply', async () => {
@@ -214,14 +232,14 @@ describe('dashboard in Chromium', () => {
       await wrong.click('#auth-form button[type=submit]');
       await wrong.locator('#h-api', { hasText: 'API: ok' }).waitFor();
       expect(await wrong.isHidden('#auth')).toBe(true);
-      expect(otherProblems).toEqual({ console: [], exceptions: [], csp: [] });
+      expect(withoutClusterProbe(otherProblems)).toEqual({ console: [], exceptions: [], csp: [] });
     } finally {
       await other.close();
     }
   });
 
   it('dashboard — logs no console error, uncaught exception or CSP violation', () => {
-    expect(problems).toEqual({ console: [], exceptions: [], csp: [] });
+    expect(withoutClusterProbe(problems)).toEqual({ console: [], exceptions: [], csp: [] });
   });
 
   it('dashboard — saved a PNG screenshot of each key step', () => {

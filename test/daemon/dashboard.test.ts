@@ -73,6 +73,7 @@ describe('dashboard page', () => {
       '/v1/rollback',
       '/v1/events',
       '/v1/audit',
+      '/v1/cluster',
     ]) {
       expect(script, endpoint).toContain(endpoint);
     }
