@@ -18,10 +18,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployer } from '../deploy/deployer.js';
 import type { ComponentHost } from '../host/host.js';
-import { toAirssysError } from '../shared/errors.js';
+import { AirssysError, toAirssysError } from '../shared/errors.js';
+import { parseManifest } from '../wasm/manifest/parse.js';
 import type { ClusterDeployment, ClusterDeployments } from './cluster-deployments.js';
 import type { AddressReport, Heartbeat } from './membership.js';
 import { type Placement, place, rolloutOrder } from './placement.js';
+import type { StateReplicator } from './state-replication.js';
 
 /** Where this host stands with one cluster deployment. */
 export interface AddressProgress {
@@ -42,6 +44,8 @@ export interface AgentOptions {
   /** Sends a heartbeat now, so the others see a change without waiting for the next beat. */
   readonly announce: () => void;
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Ships and loads the storage of `state: replicated` deployments (absent: host without a store file). */
+  readonly state?: StateReplicator;
 }
 
 export class ClusterAgent {
@@ -56,6 +60,7 @@ export class ClusterAgent {
   private readonly managedFile: string;
   /** When this host first saw each `host/address/version` reported (canary bake times). */
   private readonly firstSeen = new Map<string, number>();
+  private readonly replicating = new Set<string>();
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -183,6 +188,7 @@ export class ClusterAgent {
       return;
     }
     await this.ensureInstalled(d);
+    if (d.state === 'replicated') await this.replicated(d, serving === undefined);
     if (serving === undefined) {
       const outcome = await deployer.deploy(d.component, {
         version: d.version,
@@ -245,6 +251,33 @@ export class ClusterAgent {
       this.options.log('error', `cluster: ${d.address} ${d.version} failed on this host: ${message}`);
     }
     this.options.announce();
+  }
+
+  /**
+   * A replicated component about to start here first gets the state the cluster holds for it;
+   * from then on its writes are shipped.
+   */
+  private async replicated(d: ClusterDeployment, starting: boolean): Promise<void> {
+    const state = this.options.state;
+    if (state === undefined) {
+      throw new AirssysError(
+        'storage-error',
+        `${d.address} has replicated state, and this host keeps its storage in memory; give it a data directory`,
+      );
+    }
+    if (starting) {
+      const manifest = parseManifest(d.manifestText, { baseDir: this.options.deployer.registry.dataDir });
+      const entries = await state.load(d.component);
+      this.options.host.replaceStorage(d.component, manifest.permissions.storage.namespaces, entries);
+      this.options.log(
+        'info',
+        `cluster: ${d.address}: loaded ${entries.length} replicated keys before starting`,
+      );
+    }
+    if (!this.replicating.has(d.component)) {
+      state.replicate(d.component);
+      this.replicating.add(d.component);
+    }
   }
 
   private async ensureInstalled(d: ClusterDeployment): Promise<void> {

@@ -35,6 +35,13 @@ export interface ClusterDeployment extends PlacementRequest {
    * the new version for `bakeMs`; if its switch fails, the others never move.
    */
   readonly rollout: RolloutKind;
+  /**
+   * `per-host` (default): each host keeps the component's storage in its own store, so an
+   * instance restarted elsewhere starts with that host's. `replicated` (one instance only): the
+   * component's writes are shipped to the cluster and loaded where it starts next
+   * (state-replication.ts).
+   */
+  readonly state?: 'per-host' | 'replicated';
   /** Canary only: milliseconds the first host serves the new version before the others follow (default 10,000). */
   readonly bakeMs?: number;
   readonly updatedAt: number;
@@ -98,6 +105,12 @@ export class ClusterDeployments {
     return this.current.get(address);
   }
 
+  /** The stored record, read from the bucket (not the watched copy, which may lag a write just made). */
+  async fetch(address: string): Promise<ClusterDeployment | undefined> {
+    const entry = await this.kv.get(address);
+    return entry?.operation === 'PUT' ? entry.json<ClusterDeployment>() : undefined;
+  }
+
   /** Stores the binary (once per hash) and the deployment record. */
   async put(deployment: ClusterDeployment, binary: Uint8Array): Promise<void> {
     if ((await this.artifacts.info(deployment.hash)) === null) {
@@ -107,8 +120,7 @@ export class ClusterDeployments {
   }
 
   async remove(address: string): Promise<void> {
-    // A deleted key still answers `get`, with its deletion marker.
-    if (!this.current.has(address) && (await this.kv.get(address))?.operation !== 'PUT') {
+    if ((await this.fetch(address)) === undefined) {
       throw new AirssysError('not-found', `the cluster has no deployment at ${address}`, {
         details: { address },
       });

@@ -29,6 +29,7 @@ import {
 import { MIN_CLUSTER_KEY_BYTES } from './frame.js';
 import { type AddressReport, Membership } from './membership.js';
 import { type LinkStats, NatsClusterLink } from './nats-link.js';
+import { StateReplicator } from './state-replication.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** What the host accepts as an address; also a valid key of the JetStream bucket. */
@@ -68,6 +69,8 @@ export interface ClusterDeployRequest {
   readonly rollout?: RolloutKind;
   /** Canary: how long the first host serves the new version before the others follow (ms). */
   readonly bakeMs?: number;
+  /** `replicated`: the component's storage follows it from host to host (one instance only). */
+  readonly state?: 'per-host' | 'replicated';
   /** Required when the version asks for permissions the cluster's current one does not have. */
   readonly acceptPermissions?: boolean;
 }
@@ -95,6 +98,8 @@ export interface ClusterStatus {
   /** This host's progress on each deployment. */
   readonly progress: AddressProgress[];
   readonly link: LinkStats;
+  /** Storage changes of replicated components this host shipped since it started. */
+  readonly stateShipped: number;
 }
 
 /** Reads a cluster key file: hex (64+ digits) or raw text, at least 32 bytes either way. */
@@ -145,6 +150,9 @@ function checkRequest(request: ClusterDeployRequest): void {
   if (request.rollout !== undefined && !ROLLOUT_KINDS.includes(request.rollout)) {
     fail('rollout', ROLLOUT_KINDS.join(', '), request.rollout);
   }
+  if (request.state !== undefined && request.state !== 'per-host' && request.state !== 'replicated') {
+    fail('state', 'per-host or replicated', request.state);
+  }
   const labels = Object.entries(request.affinity ?? {});
   if (labels.some(([, v]) => typeof v !== 'string'))
     fail('affinity', 'label → value strings', request.affinity);
@@ -163,6 +171,7 @@ export class Cluster {
   /** Addresses other hosts serve, as last told to the host: address → host numbers. */
   private readonly remote = new Map<string, string>();
   private tick: ReturnType<typeof setInterval> | undefined;
+  private replicator: StateReplicator | undefined;
   private admin: string | undefined;
 
   private constructor(
@@ -252,7 +261,12 @@ export class Cluster {
       onChange: () => this.changed(),
       log,
     });
+    if (parts.host.storeFile !== undefined) {
+      this.replicator = await StateReplicator.open(this.nc, this.name, parts.host.storeFile, log);
+      this.replicator.start();
+    }
     this.agent = new ClusterAgent({
+      state: this.replicator,
       hostId: this.hostId,
       host: parts.host,
       deployer: parts.deployer,
@@ -281,7 +295,7 @@ export class Cluster {
         : deployer.registry.get(request.component, request.version);
     deployer.registry.checkTrust(record);
     const address = request.address ?? record.name;
-    const before = deployments.get(address);
+    const before = await deployments.fetch(address);
     if (before !== undefined && request.acceptPermissions !== true) {
       const parse = (text: string) => parseManifest(text, { baseDir: deployer.registry.dataDir });
       const diff = permissionDiff(
@@ -300,6 +314,7 @@ export class Cluster {
     const affinity = request.affinity ?? before?.affinity;
     const maxPerHost = request.maxPerHost ?? before?.maxPerHost;
     const bakeMs = request.bakeMs ?? before?.bakeMs;
+    const state = request.state ?? before?.state ?? 'per-host';
     const deployment: ClusterDeployment = {
       address,
       component: record.name,
@@ -313,8 +328,16 @@ export class Cluster {
       ...(maxPerHost === undefined ? {} : { maxPerHost }),
       rollout: request.rollout ?? before?.rollout ?? 'rolling',
       ...(bakeMs === undefined ? {} : { bakeMs }),
+      state,
       updatedAt: Date.now(),
     };
+    if (state === 'replicated' && deployment.instances !== 1) {
+      throw new AirssysError(
+        'invalid-argument',
+        `state: replicated needs instances = 1 (one writer); ${address} asks for ${deployment.instances}`,
+        { details: { field: 'state' } },
+      );
+    }
     await deployments.put(deployment, deployer.registry.binary(record));
     return deployment;
   }
@@ -350,6 +373,7 @@ export class Cluster {
       })),
       progress: agent.status(),
       link: { ...this.link.stats },
+      stateShipped: this.replicator?.shipped ?? 0,
     };
   }
 
@@ -364,6 +388,7 @@ export class Cluster {
     this.agent?.close();
     await this.agent?.idle();
     this.deployments?.close();
+    await this.replicator?.close();
     await this.membership?.stop();
     await this.link.close();
     await this.nc.drain().catch(() => {});

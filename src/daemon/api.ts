@@ -211,6 +211,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
       spread: optionalChoice(body.spread, 'spread', ['spread', 'pack'] as const),
       rollout: optionalChoice(body.rollout, 'rollout', ROLLOUT_KINDS),
       bakeMs: optionalInteger(body.bakeMs, 'bakeMs'),
+      state: optionalChoice(body.state, 'state', ['per-host', 'replicated'] as const),
       maxPerHost: optionalInteger(body.maxPerHost, 'maxPerHost'),
       affinity: optionalLabels(body.affinity, 'affinity'),
       acceptPermissions: body.acceptPermissions === true,

@@ -39,7 +39,7 @@ import {
 } from './node.js';
 import { withoutPermissions } from './permissions.js';
 import type { WorkerData, WorkerEvent } from './protocol.js';
-import { dropSnapshot, restoreStorage, snapshotStorage } from './storage-snapshot.js';
+import { dropSnapshot, replaceLive, restoreStorage, snapshotStorage } from './storage-snapshot.js';
 import { newTraceparent, parseTraceparent, type Span } from './trace.js';
 import { WorkerThread } from './worker-thread.js';
 
@@ -566,6 +566,23 @@ export class ComponentHost {
       component.manifest.permissions.storage.namespaces,
       id,
     );
+  }
+
+  /**
+   * Replaces a component's storage with entries kept elsewhere (a cluster's replicated state),
+   * before it starts on this host; namespaces not in `namespaces` are ignored.
+   */
+  replaceStorage(
+    component: string,
+    namespaces: readonly string[],
+    entries: readonly { namespace: string; key: string; value: Uint8Array }[],
+  ): number {
+    return replaceLive(this.requireStore(), component, namespaces, entries);
+  }
+
+  /** The SQLite file of the host's store (`<dataDir>/kv.db`); undefined with an in-memory store. */
+  get storeFile(): string | undefined {
+    return this.storePath;
   }
 
   dropSnapshot(component: Component, id: string): void {

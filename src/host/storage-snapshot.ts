@@ -98,6 +98,29 @@ export function restoreStorage(
   );
 }
 
+/**
+ * Replaces the component's live namespaces with `entries` (what another host replicated), in
+ * one turn; returns the keys written.
+ */
+export function replaceLive(
+  store: KeyValueStore,
+  component: string,
+  namespaces: readonly string[],
+  entries: readonly { namespace: string; key: string; value: Uint8Array }[],
+): number {
+  return inTurn(store, () => {
+    for (const ns of namespaces) {
+      const live = store.namespace(liveNamespace(component, ns), UNBOUNDED);
+      for (const key of keysOf(live)) live.delete(key);
+    }
+    for (const { namespace, key, value } of entries) {
+      if (namespaces.includes(namespace))
+        store.namespace(liveNamespace(component, namespace), UNBOUNDED).set(key, value);
+    }
+    return entries.length;
+  });
+}
+
 export function dropSnapshot(
   store: KeyValueStore,
   component: string,

@@ -166,4 +166,55 @@ describe('cluster of three host processes', () => {
       'after',
     );
   }, 45_000);
+
+  it('a replicated component keeps its state when its host is killed: the count survives the failover', async () => {
+    const h = hosts[0];
+    const folder = variant('counter', {
+      name: 'ledger',
+      permissions: ['storage = { namespaces = ["counter"] }'],
+    });
+    await h.api('POST', '/v1/components', { path: folder });
+    expect(
+      await h.api('PUT', '/v1/cluster/deployments/ledger', { instances: 1, state: 'replicated' }),
+    ).toMatchObject({ ok: true });
+    await until(async () => (await serving('ledger')).length === 1, 15_000, 'ledger to run');
+    const inc = async () =>
+      Number(text.decode((await client.host.request('ledger', 'inc', { timeoutMs: 2000 })).payload));
+    let acked = 0;
+    for (let i = 0; i < 50; i++) acked = await inc();
+    expect(acked).toBe(50);
+    // Keep writing up to the kill: what the lost host had not shipped yet is the loss window.
+    const [victimId] = await serving('ledger');
+    const victim = hosts.find((x) => x.id === victimId)!;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        acked = await inc().catch(() => acked);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    await victim.kill();
+    hosts = hosts.filter((x) => x !== victim);
+    writing = false;
+    await writer;
+    await until(
+      async () =>
+        client.host.request('ledger', 'get', { timeoutMs: 300 }).then(
+          () => true,
+          () => false,
+        ),
+      15_000,
+      'ledger to answer on another host',
+    );
+    const after = Number(
+      text.decode((await client.host.request('ledger', 'get', { timeoutMs: 2000 })).payload),
+    );
+    console.log(
+      `replicated state across kill -9: ${acked} increments acknowledged, ${after} found on the new host (${acked - after} lost in the shipping window)`,
+    );
+    expect(after).toBeGreaterThanOrEqual(50);
+    expect(after).toBeLessThanOrEqual(acked);
+    expect((await serving('ledger'))[0]).not.toBe(victimId);
+  }, 45_000);
 });

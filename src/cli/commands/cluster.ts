@@ -23,6 +23,7 @@ import { type DataDirFlags, formatTable, formatTime, withDataDirOptions } from '
 const KEY_BYTES = 32;
 
 const SPREADS = ['spread', 'pack'] as const;
+const STATES = ['per-host', 'replicated'] as const;
 
 interface DeployFlags extends DataDirFlags {
   address?: string;
@@ -32,6 +33,7 @@ interface DeployFlags extends DataDirFlags {
   affinity: string[];
   rollout?: string;
   bakeMs?: string;
+  state?: string;
   acceptPermissions?: boolean;
 }
 
@@ -98,6 +100,10 @@ progress:[{address,want,phase,detail?}],link:{framesOut,framesIn,messagesOut,mes
         '--bake-ms <ms>',
         'canary: how long the first host serves the new version before the others follow',
       )
+      .option(
+        '--state <kind>',
+        'per-host (each host its own storage) | replicated (storage follows the one instance to its next host)',
+      )
       .option('--accept-permissions', 'accept permissions the new version adds to those of the deployed one')
       .addHelpText(
         'after',
@@ -105,7 +111,7 @@ progress:[{address,want,phase,detail?}],link:{framesOut,framesIn,messagesOut,mes
 Returns once the deployment is stored; each host then places its share (follow it with
 \`airssys-wasm cluster status\`). Bad flags are usage errors (exit 2).
 With --json: {"ok":true,"deployment":{address,component,version,hash,instances,spread,
-affinity?,maxPerHost?,rollout,bakeMs?,updatedAt}}.`,
+affinity?,maxPerHost?,rollout,bakeMs?,state,updatedAt}}.`,
       ),
   ).action(async (component: string, version: string | undefined, flags: DeployFlags) => {
     try {
@@ -118,6 +124,7 @@ affinity?,maxPerHost?,rollout,bakeMs?,updatedAt}}.`,
         affinity: flags.affinity.length === 0 ? undefined : labels(flags.affinity, '--affinity'),
         rollout: choice(flags.rollout, '--rollout', ROLLOUT_KINDS),
         bakeMs: count(flags.bakeMs, '--bake-ms', 0),
+        state: choice(flags.state, '--state', STATES),
         acceptPermissions: flags.acceptPermissions === true,
       };
       const address = flags.address ?? component;
@@ -248,6 +255,7 @@ function describeDeployment(d: Omit<Deployment, 'placement' | 'unplaced'>, dataD
     d.maxPerHost === undefined ? undefined : `at most ${d.maxPerHost} per host`,
     d.affinity === undefined ? undefined : `affinity ${pairs(d.affinity)}`,
     d.bakeMs === undefined ? undefined : `bake ${d.bakeMs} ms`,
+    d.state === 'replicated' ? 'replicated state' : undefined,
   ].filter((x) => x !== undefined);
   return (
     `declared ${d.address}: ${d.component}@${d.version}, ${d.instances} instance(s), ${extras.join(', ')}\n` +
