@@ -30,3 +30,4 @@ export {
   place,
   rolloutOrder,
 } from './placement.js';
+export { type ReplicatedEntry, SHIP_MS, StateReplicator } from './state-replication.js';
