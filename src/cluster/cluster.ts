@@ -30,6 +30,7 @@ import { MIN_CLUSTER_KEY_BYTES } from './frame.js';
 import { type AddressReport, Membership } from './membership.js';
 import { type LinkStats, NatsClusterLink } from './nats-link.js';
 import { StateReplicator } from './state-replication.js';
+import { within } from './within.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** What the host accepts as an address; also a valid key of the JetStream bucket. */
@@ -391,7 +392,7 @@ export class Cluster {
     await this.replicator?.close();
     await this.membership?.stop();
     await this.link.close();
-    await this.nc.drain().catch(() => {});
+    if (!(await within(this.nc.drain(), 2000))) await this.nc.close();
   }
 
   private changed(): void {

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { toAirssysError } from '../shared/errors.js';
 import { openJson, sealJson } from './seal.js';
+import { within } from './within.js';
 
 /** What one host runs at an address: versions (semver) and instances. */
 export interface AddressReport {
@@ -121,7 +122,7 @@ export class Membership {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.beat(true);
-    await this.options.nc.flush().catch(() => {});
+    await within(this.options.nc.flush(), 1000);
     this.sub?.unsubscribe();
   }
 

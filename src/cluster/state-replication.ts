@@ -22,6 +22,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import Database from 'better-sqlite3';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
+import { within } from './within.js';
 
 /** How often the changelog is shipped (ms). */
 export const SHIP_MS = 20;
@@ -164,9 +165,10 @@ export class StateReplicator {
     }
   }
 
+  /** Ships what it can in 2 s; the rest stays in `kv_changes` for the next start. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.ship();
+    await within(this.ship(), 2000);
     this.db.close();
   }
 }

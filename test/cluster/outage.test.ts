@@ -100,4 +100,13 @@ describe('cluster — NATS outage and limits', () => {
       await c.close();
     }
   }, 40_000);
+
+  it('a host leaves promptly when the NATS server is gone (nothing waits for a reconnection)', async () => {
+    const lonely = await startNats();
+    const member = await joinMember(lonely.url, 'lonely');
+    await lonely.stop();
+    const started = performance.now();
+    await member.close();
+    expect(performance.now() - started).toBeLessThan(8000);
+  }, 20_000);
 });

@@ -24,6 +24,7 @@ const PAGES = [
   'docs/guides/permissions.md',
   'docs/guides/deploying.md',
   'docs/guides/operating.md',
+  'docs/guides/cluster.md',
 ];
 const ALIAS = 'alias airssys-wasm="node $PWD/dist/cli/airssys-wasm.js"';
 
@@ -31,7 +32,7 @@ const ALIAS = 'alias airssys-wasm="node $PWD/dist/cli/airssys-wasm.js"';
 const OWN = [...PAGES, 'docs/README.md', 'docs/architecture.md', 'docs/guides/embedding.md'];
 
 /** Tools the pages call besides the CLI and Node.js (`npm run setup` installs neither). */
-const TOOLS = ['curl', 'tar'];
+const TOOLS = ['curl', 'tar', 'nats-server'];
 
 function which(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
