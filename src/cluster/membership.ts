@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { toAirssysError } from '../shared/errors.js';
+import { type ThrottledLog, throttledLog } from '../shared/log-throttle.js';
 import { openJson, sealJson } from './seal.js';
 import { within } from './within.js';
 
@@ -74,8 +75,12 @@ export class Membership {
   /** Last heartbeat number accepted per `id/boot`, kept after a host is lost (replays stay refused). */
   private readonly seen = new Map<string, number>();
 
+  /** Anyone on the bus can send heartbeats: refusals are logged once per second at most. */
+  private readonly refusals: ThrottledLog;
+
   constructor(options: MembershipOptions) {
     this.options = options;
+    this.refusals = throttledLog((message) => options.log?.('warn', message));
   }
 
   start(): void {
@@ -131,7 +136,10 @@ export class Membership {
     try {
       hb = openJson<Heartbeat>(this.options.key, bytes);
     } catch (error) {
-      this.options.log?.('warn', `cluster: heartbeat refused: ${toAirssysError(error).message}`);
+      this.refusals(
+        'cluster: heartbeats refused',
+        `cluster: heartbeat refused: ${toAirssysError(error).message}`,
+      );
       return;
     }
     if (hb.id === this.last?.id || Math.abs(Date.now() - hb.at) > MAX_SKEW_MS) return;

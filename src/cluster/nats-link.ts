@@ -21,6 +21,7 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { ClusterLink } from '../host/cluster-link.js';
 import { type Envelope, errorReply } from '../host/envelope.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
+import { type ThrottledLog, throttledLog } from '../shared/log-throttle.js';
 import { decodeFrame, FrameWriter } from './frame.js';
 
 /** A frame is cut at this size even within a turn, so one burst does not hold everything back. */
@@ -76,6 +77,8 @@ export class NatsClusterLink implements ClusterLink {
   private arrive: ((host: number, env: Envelope) => void) | undefined;
   private flushQueued = false;
   private readonly maxFrameBytes: number;
+  /** Whoever reaches the NATS server decides how many bad frames arrive: one line per kind and second. */
+  private readonly warnings: ThrottledLog;
 
   constructor(options: NatsLinkOptions) {
     this.nc = options.nc;
@@ -84,6 +87,7 @@ export class NatsClusterLink implements ClusterLink {
     this.key = options.key;
     this.log = options.log ?? (() => {});
     this.maxFrameBytes = options.nc.info?.max_payload ?? 1024 * 1024;
+    this.warnings = throttledLog((message) => this.log('warn', message));
   }
 
   /** The number this host gives the host `id` (assigned at first sight, stable for the process). */
@@ -177,7 +181,11 @@ export class NatsClusterLink implements ClusterLink {
       }
     } catch (error) {
       this.stats.refused++;
-      this.log('warn', `cluster: frame refused: ${toAirssysError(error).message}`);
+      const failure = toAirssysError(error);
+      this.warnings(
+        `cluster: frames refused (${String(failure.details?.reason ?? failure.code)})`,
+        `cluster: frame refused: ${failure.message}`,
+      );
       return;
     }
     this.stats.framesIn++;
@@ -216,9 +224,15 @@ export class NatsClusterLink implements ClusterLink {
     if (env.kind === 'request' && env.replyTo !== undefined) {
       this.arrive?.(0, { ...errorReply(env, env.target, error), replyTo: env.replyTo });
     } else if (env.kind === 'reply' && env.replyTo !== undefined) {
-      this.log('warn', `cluster: reply from ${env.sender} to ${env.target} lost: ${error.message}`);
+      this.warnings(
+        `cluster: replies to ${env.target} lost`,
+        `cluster: reply from ${env.sender} to ${env.target} lost: ${error.message}`,
+      );
     } else {
-      this.log('warn', `cluster: message from ${env.sender} to ${env.target} dropped: ${error.message}`);
+      this.warnings(
+        `cluster: messages to ${env.target} dropped`,
+        `cluster: message from ${env.sender} to ${env.target} dropped: ${error.message}`,
+      );
     }
   }
 }

@@ -23,6 +23,7 @@ import { createSandbox, type Sandbox } from '../osl/sandbox/sandbox.js';
 import type { Ports } from '../osl/sandbox/terminal.js';
 import { type ActorRef, ActorSystem, type ExitReason, type Supervisor } from '../rt/index.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
+import { throttledLog } from '../shared/log-throttle.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type ActorStats, newStats } from './actor-stats.js';
 import { type ActorHost, componentActor } from './component-actor.js';
@@ -223,6 +224,10 @@ export class HostNode implements ActorHost {
   private readonly clustered: boolean;
   /** Node 0 in a cluster: messages for other hosts, handed over at the end of the turn (after the commit). */
   private readonly remoteOut: { host: number; env: Envelope }[] = [];
+  /** Sends from other hosts that could not be delivered: logged once per kind and second, since other hosts decide how many. */
+  private readonly clusterDrops = throttledLog((message) =>
+    this.logSink({ address: HOST_ADDRESS, level: 'warn', message, at: Date.now() }),
+  );
 
   constructor(options: NodeOptions) {
     this.index = options.index;
@@ -601,12 +606,10 @@ export class HostNode implements ActorHost {
       if (arrived.kind === 'request' && arrived.replyTo !== undefined) {
         this.routeReply(arrived.replyTo, errorReply(arrived, env.target, failure));
       } else {
-        this.logSink({
-          address: HOST_ADDRESS,
-          level: 'warn',
-          message: `message from ${env.sender} to ${env.target} (from another host) dropped: ${failure.message}`,
-          at: Date.now(),
-        });
+        this.clusterDrops(
+          `messages to ${env.target} from other hosts dropped (${failure.code})`,
+          `message from ${env.sender} to ${env.target} (from another host) dropped: ${failure.message}`,
+        );
       }
     }
   }

@@ -169,6 +169,26 @@ describe('cluster — hostile traffic on the bus', () => {
     }
   });
 
+  it('a flood of forged frames is refused and counted, and logged in a few lines, not one per frame', async () => {
+    const lines: string[] = [];
+    const watched = await joinMember(nats.url, 'watched', { log: (_level, message) => lines.push(message) });
+    const nc = await connect({ servers: nats.url });
+    try {
+      const forged = encodeFrame(
+        new Uint8Array(32).fill(7),
+        { host: 'x', boot: 'x>watched', seq: 1, at: Date.now() },
+        [],
+      );
+      for (let i = 0; i < 5000; i++) nc.publish('airssys.default.host.watched', forged);
+      await nc.flush();
+      await until(() => watched.cluster.status().link.refused === 5000, 5000, 'the frames to be refused');
+      expect(lines.filter((l) => l.includes('frame')).length).toBeLessThanOrEqual(2);
+    } finally {
+      await nc.close();
+      await watched.close();
+    }
+  });
+
   it('ignores heartbeats sealed with another key: no route to a host that does not hold the key', async () => {
     const nc = await connect({ servers: nats.url });
     try {
