@@ -124,6 +124,11 @@ export function readClusterKey(file: string): Uint8Array {
   return new Uint8Array(key);
 }
 
+/** The URL as it may be shown: credentials in it (`nats://user:secret@…`) are not. */
+function withoutCredentials(url: string): string {
+  return url.replace(/\/\/[^/@]*@/g, '//…@');
+}
+
 /** Refuses a malformed deployment request before anything is looked up or stored. */
 function checkRequest(request: ClusterDeployRequest): void {
   const fail = (field: string, expected: string, value: unknown): never => {
@@ -227,7 +232,7 @@ export class Cluster {
     } catch (error) {
       throw new AirssysError(
         'messaging-error',
-        `cannot reach the cluster's NATS server at ${options.url}: ${toAirssysError(error).message}; start nats-server (with -js) or fix --cluster`,
+        `cannot reach the cluster's NATS server at ${withoutCredentials(options.url)}: ${toAirssysError(error).message}; start nats-server (with -js) or fix --cluster`,
         { cause: error },
       );
     }

@@ -101,10 +101,6 @@ export class NatsClusterLink implements ClusterLink {
     return n;
   }
 
-  idOf(host: number): string | undefined {
-    return host === 0 ? undefined : this.ids[host];
-  }
-
   attach(arrive: (host: number, env: Envelope) => void): void {
     this.arrive = arrive;
     this.subs.push(
@@ -122,7 +118,7 @@ export class NatsClusterLink implements ClusterLink {
   }
 
   send(host: number, env: Envelope): void {
-    const size = env.payload.byteLength + FRAME_OVERHEAD + 3 * (env.sender.length + env.target.length);
+    const size = env.payload.byteLength + FRAME_OVERHEAD + 3 * textLength(env);
     if (size > this.maxFrameBytes || (host !== 0 && this.ids[host] === undefined)) {
       this.refuse(env, size);
       return;
@@ -235,4 +231,11 @@ export class NatsClusterLink implements ClusterLink {
       );
     }
   }
+}
+
+/** Characters of an envelope's strings (UTF-8 takes at most 3 bytes for each). */
+function textLength(env: Envelope): number {
+  let n = env.sender.length + env.target.length + (env.topic?.length ?? 0) + (env.trace?.length ?? 0);
+  if (env.chain !== undefined) for (const address of env.chain) n += address.length + 4;
+  return n;
 }

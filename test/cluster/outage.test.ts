@@ -4,6 +4,7 @@
 // Also: a message too large for NATS's max_payload is refused with its reason.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from '../../src/cluster/cluster.js';
 import { joinMember, type Member, until } from '../support/cluster.js';
 import { fixture } from '../support/fixtures.js';
 import { type NatsServer, startNats } from '../support/nats.js';
@@ -109,4 +110,15 @@ describe('cluster — NATS outage and limits', () => {
     await member.close();
     expect(performance.now() - started).toBeLessThan(8000);
   }, 20_000);
+
+  it('a NATS server that cannot be reached is messaging-error, with no credentials from the URL in the message', async () => {
+    const error = await Cluster.connect({
+      url: 'nats://alice:s3cret@127.0.0.1:1',
+      hostId: 'x',
+      key: new Uint8Array(32),
+    }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'messaging-error' });
+    expect(error.message).toContain('nats://…@127.0.0.1:1');
+    expect(error.message).not.toContain('s3cret');
+  });
 });
