@@ -383,11 +383,6 @@ export class Cluster {
     };
   }
 
-  /** Resolves once this host has done what it can of its share (tests, benchmarks). */
-  async settled(): Promise<void> {
-    await this.agent?.idle();
-  }
-
   /** Leaves the cluster: a last heartbeat says so, so the others move this host's work at once. */
   async close(): Promise<void> {
     clearInterval(this.tick);

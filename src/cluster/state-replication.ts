@@ -114,10 +114,6 @@ export class StateReplicator {
     this.db.prepare('INSERT OR IGNORE INTO kv_replicated (component) VALUES (?)').run(component);
   }
 
-  forget(component: string): void {
-    this.db.prepare('DELETE FROM kv_replicated WHERE component = ?').run(component);
-  }
-
   /** The component's replicated entries, as the cluster last received them. */
   async load(component: string): Promise<ReplicatedEntry[]> {
     const entries: ReplicatedEntry[] = [];
