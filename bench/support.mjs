@@ -1,6 +1,8 @@
 // What every benchmark here needs: the median of rounds, and the machine the figures came from.
 
+import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -17,3 +19,15 @@ export function machineInfo() {
 }
 
 export const describeMachine = (m) => `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}`;
+
+/**
+ * Re-runs the benchmark at `url` with `--expose-gc` unless it has it (memory figures need a
+ * forced GC), and exits with that run's status; returns only in the run that has it.
+ */
+export function withExposedGc(url) {
+  if (typeof globalThis.gc === 'function') return;
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(r.status ?? 1);
+}

@@ -22,7 +22,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeMachine, machineInfo, median } from '../support.mjs';
+import { describeMachine, machineInfo, median, withExposedGc } from '../support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -101,16 +101,7 @@ if (process.argv[2] === '--jco-child') {
   process.exit(0);
 }
 
-if (typeof globalThis.gc !== 'function') {
-  const r = spawnSync(
-    process.execPath,
-    ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-    },
-  );
-  process.exit(r.status ?? 1);
-}
+withExposedGc(import.meta.url);
 
 const asJson = process.argv.includes('--json');
 const reuse = process.argv.includes('--reuse');

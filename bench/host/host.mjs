@@ -6,24 +6,14 @@
 //
 // Re-runs itself with --expose-gc (memory figures need a forced GC).
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeMachine, machineInfo, median } from '../support.mjs';
+import { describeMachine, machineInfo, median, withExposedGc } from '../support.mjs';
 
-if (typeof globalThis.gc !== 'function') {
-  const r = spawnSync(
-    process.execPath,
-    ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-    },
-  );
-  process.exit(r.status ?? 1);
-}
+withExposedGc(import.meta.url);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');

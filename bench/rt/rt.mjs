@@ -5,21 +5,11 @@
 //
 // Re-runs itself with --expose-gc when needed (memory figures need a forced GC).
 
-import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { machineInfo, median } from '../support.mjs';
+import { machineInfo, median, withExposedGc } from '../support.mjs';
 
-if (typeof globalThis.gc !== 'function') {
-  const r = spawnSync(
-    process.execPath,
-    ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-    },
-  );
-  process.exit(r.status ?? 1);
-}
+withExposedGc(import.meta.url);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, process.env.RT_DIST ?? '../../dist');

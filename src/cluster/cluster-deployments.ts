@@ -101,10 +101,6 @@ export class ClusterDeployments {
     return [...this.current.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
   }
 
-  get(address: string): ClusterDeployment | undefined {
-    return this.current.get(address);
-  }
-
   /** The stored record, read from the bucket (not the watched copy, which may lag a write just made). */
   async fetch(address: string): Promise<ClusterDeployment | undefined> {
     const entry = await this.kv.get(address);

@@ -13,7 +13,7 @@ import { readClusterKey } from '../../src/cluster/cluster.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { until } from '../support/cluster.js';
 import { fixture, ROOT } from '../support/fixtures.js';
-import { type NatsServer, startNats } from '../support/nats.js';
+import { type NatsServer, startNats } from '../support/nats-server.mjs';
 import { tempDir } from '../support/temp.js';
 
 const CLI = join(ROOT, 'dist', 'cli', 'airssys-wasm.js');

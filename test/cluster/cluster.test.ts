@@ -9,7 +9,7 @@ import { encodeFrame } from '../../src/cluster/frame.js';
 import { sealJson } from '../../src/cluster/seal.js';
 import { joinMember, type Member, TEST_KEY, until } from '../support/cluster.js';
 import { fixture } from '../support/fixtures.js';
-import { type NatsServer, startNats } from '../support/nats.js';
+import { type NatsServer, startNats } from '../support/nats-server.mjs';
 import { variant } from '../support/variant.js';
 
 const SEND_ALL = ['messaging = { send = [">"] }'];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/cluster/cluster.js';
 import { joinMember, type Member, until } from '../support/cluster.js';
 import { fixture } from '../support/fixtures.js';
-import { type NatsServer, startNats } from '../support/nats.js';
+import { type NatsServer, startNats } from '../support/nats-server.mjs';
 import { tempDir } from '../support/temp.js';
 import { variant } from '../support/variant.js';
 

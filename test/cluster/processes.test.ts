@@ -10,19 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinMember, type Member, TEST_KEY, until } from '../support/cluster.js';
 import { fixture } from '../support/fixtures.js';
-// @ts-expect-error: a plain .mjs helper shared with bench/cluster, typed by use
-import { startHostProcess } from '../support/host-process.mjs';
-import { type NatsServer, startNats } from '../support/nats.js';
+import { type HostProcess, startHostProcess } from '../support/host-process.mjs';
+import { type NatsServer, startNats } from '../support/nats-server.mjs';
 import { tempDir } from '../support/temp.js';
 import { variant } from '../support/variant.js';
-
-interface HostProcess {
-  id: string;
-  url: string;
-  api(method: string, path: string, body?: unknown): Promise<any>;
-  kill(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 const text = new TextDecoder();
 let nats: NatsServer;

@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateReplicator } from '../../src/cluster/state-replication.js';
 import { SqliteKeyValueStore } from '../../src/osl/kv/sqlite-store.js';
-import { type NatsServer, startNats } from '../support/nats.js';
+import { type NatsServer, startNats } from '../support/nats-server.mjs';
 import { tempDir } from '../support/temp.js';
 
 const utf8 = new TextEncoder();

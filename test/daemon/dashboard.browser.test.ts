@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import { adminApi } from '../support/admin-api.mjs';
 import { isPng, launchChromium, type PageProblems, screenshot, watchProblems } from '../support/browser.js';
 import { ROOT } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
@@ -33,17 +34,8 @@ const shots: string[] = [];
 /** Statuses of the page's `GET /v1/cluster` calls. */
 const clusterAnswers: number[] = [];
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${daemon.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${daemon.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return response.json();
-}
+const call = (method: string, path: string, body?: unknown) =>
+  adminApi(daemon.url, daemon.token)(method, path, body);
 
 async function shoot(target: Page, name: string) {
   shots.push(await screenshot(target, SHOTS, name));

@@ -1,8 +1,10 @@
 // The examples as an operator runs them: `airssys-wasm host --examples examples/build` (here
 // startDaemon in this process, threads: 0), driven over the admin API; then kv-counter upgraded
 // to a new version and the daemon restarted on the same data directory.
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import { adminApi } from '../support/admin-api.mjs';
 import { tempDir } from '../support/temp.js';
 import { EXAMPLES_BUILD, editedExample } from './support.js';
 
@@ -14,17 +16,7 @@ afterEach(async () => {
 async function start(dataDir: string) {
   const daemon = await startDaemon({ dataDir, port: 0, threads: 0, examples: EXAMPLES_BUILD });
   daemons.push(daemon);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${daemon.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${daemon.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return response.json();
-  };
+  const call = adminApi(daemon.url, daemon.token);
   const request = (address: string, payload: string) =>
     call('POST', `/v1/addresses/${address}/request`, { payload });
   return { daemon, call, request };

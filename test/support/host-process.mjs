@@ -6,12 +6,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { adminApi } from './admin-api.mjs';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/airssys-wasm.js', import.meta.url));
 
-/**
- * @param {{ dataDir: string, natsUrl: string, keyFile: string, hostId: string, threads?: number, capacity?: number, labels?: string[] }} options
- */
+/** Types: host-process.d.mts. */
 export async function startHostProcess(options) {
   const args = [
     CLI,
@@ -64,18 +63,7 @@ export async function startHostProcess(options) {
     url: started.url,
     token,
     pid: child.pid,
-    /** Calls the admin API; resolves with the JSON body (whatever the status). */
-    async api(method, path, body) {
-      const response = await fetch(`${started.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return response.json();
-    },
+    api: adminApi(started.url, token),
     /** `kill -9`: no shutdown, no last heartbeat. */
     async kill() {
       child.kill('SIGKILL');

@@ -1,8 +1,3 @@
-/** Typed access to the nats-server helper the tests share with bench/cluster (a plain .mjs). */
-
-// @ts-expect-error: a plain .mjs module, typed here
-import { startNats as start } from './nats-server.mjs';
-
 export interface NatsServer {
   readonly url: string;
   readonly port: number;
@@ -13,4 +8,4 @@ export interface NatsServer {
 }
 
 /** Starts a server; the same `port` and `dir` restart a stopped one with its JetStream data. */
-export const startNats: (options?: { port?: number; dir?: string }) => Promise<NatsServer> = start;
+export function startNats(options?: { port?: number; dir?: string }): Promise<NatsServer>;
