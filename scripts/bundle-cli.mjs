@@ -1,4 +1,5 @@
-// Bundles the `airssys-wasm` command into one file (dist/cli/airssys-wasm.js). Note: loading
+// Bundles the `airssys-wasm` command into one file (dist/cli/main.js), started by a small
+// launcher (dist/cli/airssys-wasm.js) that checks the Node.js line first. Note: loading
 // ~60 small ES modules cost ~40 ms of a ~200 ms cold `run`; one bundled file loads in a fraction
 // of that. The library entry points stay as separate modules in dist/ (built by tsc).
 //
@@ -12,7 +13,7 @@ const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: 'node22',
   logLevel: 'warning',
   // Loaded from node_modules at run time: a native addon, and a framework with optional
   // dynamic requires (its logger's transports) that a bundle would break.
@@ -23,7 +24,14 @@ const common = {
   },
 };
 
-await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/airssys-wasm.js' });
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.js' });
+await build({
+  ...common,
+  entryPoints: ['src/cli/launch.ts'],
+  outfile: 'dist/cli/airssys-wasm.js',
+  external: ['./main.js'],
+  banner: {},
+});
 await build({ ...common, entryPoints: ['src/host/worker.ts'], outfile: 'dist/cli/worker.js' });
 await mkdir('dist/daemon', { recursive: true });
 for (const dir of ['dist/cli', 'dist/daemon'])

@@ -71,6 +71,8 @@ const ERROR_MEANINGS = {
     'A message was not delivered: payload over the size cap, a request cycle, or a payload its codec cannot read.',
   'signature-invalid':
     'A signature is malformed or does not verify, the version’s trust is below what the host requires, or a URL install’s binary does not match its pinned sha256.',
+  'unsupported-runtime':
+    'The running Node.js cannot do what was asked: a line older than 22, or a feature that needs JavaScript Promise Integration on a Node.js without it.',
   internal: 'A bug in the host. The component or request fails; the process keeps running.',
 };
 

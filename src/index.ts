@@ -8,6 +8,8 @@
  * console.log(instance.exports.add(1, 2));
  */
 
+import './shared/require-supported-node.js';
+
 export * from './host/index.js';
 export { AirssysError, type Blame, ERROR_CODES, type ErrorCode, isAirssysError } from './shared/errors.js';
 export * from './wasm/index.js';

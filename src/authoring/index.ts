@@ -3,6 +3,8 @@
  * (`airssys-wasm build`) for components written in JavaScript or TypeScript.
  */
 
+import '../shared/require-supported-node.js';
+
 export {
   BUILD_PHASES,
   type BuildOptions,

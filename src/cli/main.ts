@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** The `airssys-wasm` command: one file per command under `commands/`, all on the library API. */
 
 import { readFileSync } from 'node:fs';

@@ -3,6 +3,8 @@
  * deployments in JetStream and the placement every host computes. See docs/cluster.md.
  */
 
+import '../shared/require-supported-node.js';
+
 export { type AddressProgress, ClusterAgent } from './agent.js';
 export {
   Cluster,

@@ -35,6 +35,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'invalid-manifest': 400,
   'invalid-component': 400,
   'signature-invalid': 400,
+  'unsupported-runtime': 501,
   'capability-denied': 403,
   'not-found': 404,
   'mailbox-full': 429,

@@ -4,6 +4,8 @@
  * them (SPEC §6). See docs/deploy.md and docs/signing.md.
  */
 
+import '../shared/require-supported-node.js';
+
 export { type AddressStatus, Deployer, type DeployerOptions, type DeployOptions } from './deployer.js';
 export { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
 export { installFromArchive, isArchive } from './install-archive.js';

@@ -3,6 +3,8 @@
  * messages, keeping state in a per-component key-value store (SPEC §4, §5).
  */
 
+import '../shared/require-supported-node.js';
+
 export {
   type ActorStats,
   FUEL_BUCKETS,

@@ -5,6 +5,8 @@
  * policy and operator access control. Knows nothing of WebAssembly. See docs/security.md.
  */
 
+import '../shared/require-supported-node.js';
+
 export type { AuditLog, AuditQuery, AuditRecord, Decision } from './audit/audit-log.js';
 export { MemoryAuditLog } from './audit/memory-audit-log.js';
 export { SqliteAuditLog, type SqliteAuditLogOptions } from './audit/sqlite-audit-log.js';

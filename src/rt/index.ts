@@ -5,6 +5,8 @@
  * WebAssembly.
  */
 
+import '../shared/require-supported-node.js';
+
 export {
   type ActorBehavior,
   type ActorContext,

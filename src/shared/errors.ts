@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'quota-exceeded',
   'messaging-error',
   'signature-invalid',
+  'unsupported-runtime',
   'internal',
 ] as const;
 

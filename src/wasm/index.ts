@@ -1,5 +1,7 @@
 /** The `wasm` layer: loading, validating, instrumenting, compiling and running components. */
 
+import '../shared/require-supported-node.js';
+
 export type { ComponentPlan } from './component/model.js';
 export type { FuncType, ValType } from './component/types.js';
 export { Component, type ComponentDescription, Engine, type EngineOptions } from './engine/engine.js';
