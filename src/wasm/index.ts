@@ -11,4 +11,16 @@ export type { HostFunction, HostImports } from './engine/link.js';
 export { type BinaryCaps, DEFAULT_HOST_POLICY, type HostPolicy, resolvePolicy } from './engine/policy.js';
 export { loadManifest, parseManifest } from './manifest/parse.js';
 export type { Manifest } from './manifest/schema.js';
-export { createWasi, type Wasi, WasiExit, type WasiOptions, wasiImports } from './wasi/index.js';
+export {
+  type ByteSink,
+  type ByteSource,
+  bytesSource,
+  createWasi,
+  fdSink,
+  fdSource,
+  type Wasi,
+  WasiExit,
+  type WasiOptions,
+  wasiImports,
+} from './wasi/index.js';
+export { type CommandOutcome, commandExport, runCommand } from './wasi/run-command.js';

@@ -14,19 +14,26 @@ import { identity, instantiate, shape, T, TestInstance } from './helpers.js';
 const file: ResourceType = { id: 0, name: 'file', origin: 'host' };
 const thing: ResourceType = { id: 1, name: 'thing', origin: 'guest' };
 
+/** The host's objects behind `file` handles, declared to the handle table as the embedder would. */
+class File {
+  constructor(readonly fd: number) {}
+}
+
 describe('host resources', () => {
   test('own<file> passed in and out is the same JS object; the table ends empty', () => {
     const own: ValType = { kind: 'own', resource: file };
     const { f, inst } = identity(own, { resources: [file] });
-    const obj = { fd: 3 };
+    inst.handles.host.declare(file.id, File);
+    const obj = new File(3);
     expect(f(obj)).toBe(obj);
     expect(inst.handles.entries.filter((e) => e !== undefined)).toEqual([]);
-    expect(() => f(42)).toThrow(/expected a file resource object/);
+    expect(() => f(42)).toThrow(/expected a live file resource object/);
     expect(inst.state).toBe(0);
   });
 
   const borrowModule = (drop: boolean) => {
     const inst = new TestInstance([file]);
+    inst.handles.host.declare(file.id, File);
     const type: FuncType = {
       params: [{ name: 'f', type: { kind: 'borrow', resource: file } }],
       result: T.u32,
@@ -53,14 +60,14 @@ describe('host resources', () => {
 
   test('borrow<file> lent for the call and dropped by the guest', () => {
     const { f, inst } = borrowModule(true);
-    expect(f({ fd: 7 })).toBe(7);
-    expect(f({ fd: 8 })).toBe(8);
+    expect(f(new File(7))).toBe(7);
+    expect(f(new File(8))).toBe(8);
     expect(inst.handles.borrows).toBe(0);
   });
 
   test('a borrow the guest does not drop traps at return', () => {
     const { f, inst } = borrowModule(false);
-    expect(() => f({ fd: 7 })).toThrow(/not dropped/);
+    expect(() => f(new File(7))).toThrow(/not dropped/);
     expect(inst.state).toBe(2);
   });
 

@@ -3,28 +3,24 @@
  *
  * THREAT MODEL: checking a path and then opening it by name is a time-of-check/time-of-use
  * race: between the two, anyone who can write inside the granted folder can swap a directory
- * or file for a symlink to `/etc`, and the open follows it. Node has no `openat2`, so this port
- * gets the same guarantee from procfs:
+ * or file for a symlink to `/etc`, and the open follows it. So every access is two steps:
  *
  * 1. resolve the path beneath the root component by component (resolve-beneath.ts) — the check;
- * 2. open the *parent directory* and read back the real path of the descriptor from
- *    `/proc/self/fd/N`; if it is not beneath the root, something moved: refuse;
- * 3. reach the last component through `/proc/self/fd/N/<name>` — relative to the directory we
- *    verified, not to a path that may have changed — with `O_NOFOLLOW` (a symlink appearing
- *    there now fails with ELOOP, reported as `capability-denied`) and `O_NONBLOCK` (a FIFO
- *    cannot hang the host), and verify the opened file's real path the same way;
- * 4. truncate only after that verification (`ftruncate`), never with `O_TRUNC` at open, so a
- *    swapped link can never empty a file outside the root.
+ * 2. reach it through its verified parent directory (`/proc/self/fd/N/<name>`, `O_NOFOLLOW`,
+ *    the opened descriptor's real path verified again; see beneath.ts) — the use. `O_NONBLOCK`
+ *    keeps a FIFO from hanging the host, and a file is truncated only after that verification
+ *    (`ftruncate`), never with `O_TRUNC` at open, so a swapped link can never empty a file
+ *    outside the root.
  *
  * Metadata syscalls are synchronous (microseconds on a local disk, and no thread-pool hop);
- * file contents move asynchronously. Without `/proc` (not Linux) step 2–3 fall back to
- * comparing the opened descriptor's device and inode with the resolved path: the check then
- * narrows the race window but cannot close it — docs/security.md says so.
+ * file contents move asynchronously. Without `/proc` (not Linux) the use falls back to
+ * comparing device and inode: the check then narrows the race window but cannot close it —
+ * docs/security.md says so.
  */
 
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import { AirssysError } from '../../shared/errors.js';
+import type { AirssysError } from '../../shared/errors.js';
 import { denied, malformed } from '../deny.js';
 import {
   type DirEntry,
@@ -37,12 +33,14 @@ import {
   type OpenMode,
   segmentsBeneath,
 } from '../ports/file-system.js';
-import { type Probe, resolveBeneath } from '../ports/resolve-beneath.js';
+import { resolveBeneath } from '../ports/resolve-beneath.js';
+import { atParent, fromErrno, openBeneath, pathOfFd, probeDisk } from './beneath.js';
+
+export { fromErrno } from './beneath.js';
 
 const C = fs.constants;
 const readAsync = promisify(fs.read);
 const writeAsync = promisify(fs.write);
-const HAS_PROC_FD = fs.existsSync('/proc/self/fd');
 
 export interface NodeFileSystemOptions {
   /**
@@ -114,9 +112,9 @@ export class NodeFileSystem implements FileSystem {
 
   async readdir(at: Location): Promise<DirEntry[]> {
     const { realRoot, segments } = this.resolveSync(at);
-    const dir = this.openVerified(realRoot, segments, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    const dir = openBeneath(realRoot, segments, C.O_RDONLY | C.O_DIRECTORY, 0, this.options.beforeAccess);
     try {
-      const path = HAS_PROC_FD ? `/proc/self/fd/${dir}` : joinBeneath(realRoot, segments);
+      const path = pathOfFd(dir, joinBeneath(realRoot, segments));
       return fs
         .readdirSync(path, { withFileTypes: true })
         .map((d) => ({ name: d.name, type: direntType(d) }))
@@ -166,32 +164,6 @@ export class NodeFileSystem implements FileSystem {
     return { realRoot, segments };
   }
 
-  /** Opens `realRoot/segments` and proves the descriptor is beneath the root before returning it. */
-  private openVerified(realRoot: string, segments: string[], flags: number, createMode = 0o644): number {
-    if (segments.length === 0) {
-      const fd = openOrThrow(realRoot, flags & ~C.O_NOFOLLOW, createMode, realRoot);
-      return fd;
-    }
-    const parentPath = joinBeneath(realRoot, segments.slice(0, -1));
-    const leaf = segments[segments.length - 1];
-    this.options.beforeAccess?.(joinBeneath(realRoot, segments));
-    const parent = openOrThrow(parentPath, C.O_RDONLY | C.O_DIRECTORY, 0, parentPath);
-    try {
-      verifyBeneath(parent, realRoot, parentPath);
-      const leafPath = HAS_PROC_FD ? `/proc/self/fd/${parent}/${leaf}` : `${parentPath}/${leaf}`;
-      const fd = openOrThrow(leafPath, flags | C.O_NOFOLLOW, createMode, joinBeneath(realRoot, segments));
-      try {
-        verifyBeneath(fd, realRoot, joinBeneath(realRoot, segments));
-      } catch (error) {
-        fs.closeSync(fd);
-        throw error;
-      }
-      return fd;
-    } finally {
-      fs.closeSync(parent);
-    }
-  }
-
   private openFile(at: Location, mode: OpenMode): number {
     const { realRoot, segments } = this.resolveSync(at);
     if (segments.length === 0) throw malformed(`${at.path} is a directory`);
@@ -201,7 +173,7 @@ export class NodeFileSystem implements FileSystem {
     if (mode.append) flags |= C.O_APPEND;
     if (mode.create) flags |= C.O_CREAT;
     if (mode.create && mode.exclusive) flags |= C.O_EXCL;
-    const fd = this.openVerified(realRoot, segments, flags | C.O_NONBLOCK);
+    const fd = openBeneath(realRoot, segments, flags | C.O_NONBLOCK, 0o644, this.options.beforeAccess);
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile()) throw malformed(`${at.path} is not a regular file`);
@@ -216,23 +188,10 @@ export class NodeFileSystem implements FileSystem {
   /** Runs `fn` on the last component reached through its verified parent directory. */
   private atParent<T>(at: Location, allowRoot: boolean, fn: (leafPath: string) => T): T {
     const { realRoot, segments } = this.resolveSync(at);
-    if (segments.length === 0) {
-      if (!allowRoot) throw malformed(`${at.path} is a grant root and cannot be changed`);
-      return wrap(() => fn(realRoot), at.path);
+    if (segments.length === 0 && !allowRoot) {
+      throw malformed(`${at.path} is a grant root and cannot be changed`);
     }
-    const parentPath = joinBeneath(realRoot, segments.slice(0, -1));
-    this.options.beforeAccess?.(joinBeneath(realRoot, segments));
-    const parent = openOrThrow(parentPath, C.O_RDONLY | C.O_DIRECTORY, 0, parentPath);
-    try {
-      verifyBeneath(parent, realRoot, parentPath);
-      const leaf = segments[segments.length - 1];
-      return wrap(
-        () => fn(HAS_PROC_FD ? `/proc/self/fd/${parent}/${leaf}` : `${parentPath}/${leaf}`),
-        at.path,
-      );
-    } finally {
-      fs.closeSync(parent);
-    }
+    return atParent(realRoot, segments, (leaf) => wrap(() => fn(leaf), at.path), this.options.beforeAccess);
   }
 }
 
@@ -272,46 +231,6 @@ class NodeFileHandle implements FileHandle {
   }
 }
 
-function probeDisk(absolute: string): Probe {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(absolute);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
-    throw fromErrno(error, absolute);
-  }
-  return st.isSymbolicLink() ? { kind: 'symlink', target: fs.readlinkSync(absolute) } : { kind: 'other' };
-}
-
-function verifyBeneath(fd: number, realRoot: string, expected: string): void {
-  if (HAS_PROC_FD) {
-    const real = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    const prefix = realRoot === '/' ? '/' : `${realRoot}/`;
-    if (real !== realRoot && !real.startsWith(prefix)) {
-      throw denied(`access left the root: ${expected} is really ${real} (changed after the check)`, {
-        expected,
-        real,
-      });
-    }
-    return;
-  }
-  const a = fs.fstatSync(fd);
-  const b = fs.statSync(expected);
-  if (a.dev !== b.dev || a.ino !== b.ino) throw denied(`${expected} changed between check and access`);
-}
-
-function openOrThrow(path: string, flags: number, mode: number, shown: string): number {
-  try {
-    return fs.openSync(path, flags, mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw denied(`${shown} became a symbolic link after the check`, { path: shown });
-    }
-    throw fromErrno(error, shown);
-  }
-}
-
 function wrap<T>(fn: () => T, shown: string): T {
   try {
     return fn();
@@ -334,34 +253,6 @@ function tooBig(size: number, limit: number): AirssysError {
     actual: size,
     quota: 'bytes',
   });
-}
-
-/** errno → stable code. Already-typed errors pass through untouched. */
-export function fromErrno(error: unknown, path: string): AirssysError {
-  if (error instanceof AirssysError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  const options = { cause: error, blame: 'guest' as const, details: { path, errno: code } };
-  switch (code) {
-    case 'ENOENT':
-      return new AirssysError('not-found', `${path} does not exist`, options);
-    case 'EEXIST':
-      return new AirssysError('invalid-argument', `${path} already exists`, options);
-    case 'ENOTDIR':
-      return new AirssysError('invalid-argument', `a component of ${path} is not a directory`, options);
-    case 'EISDIR':
-      return new AirssysError('invalid-argument', `${path} is a directory`, options);
-    case 'ENOTEMPTY':
-      return new AirssysError('invalid-argument', `${path} is not empty`, options);
-    case 'EXDEV':
-      return new AirssysError('invalid-argument', `${path}: cannot rename across filesystems`, options);
-    case 'EBADF':
-      return new AirssysError('invalid-argument', `${path}: not open for this access`, options);
-    default:
-      return new AirssysError('storage-error', `${path}: ${(error as Error).message}`, {
-        ...options,
-        blame: 'host',
-      });
-  }
 }
 
 function toStat(st: fs.Stats): FileStat {

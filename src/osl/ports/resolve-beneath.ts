@@ -19,6 +19,14 @@ export type Probe = { kind: 'missing' } | { kind: 'symlink'; target: string } | 
 /** Linux's MAXSYMLINKS. */
 export const MAX_SYMLINKS = 40;
 
+export interface ResolveOptions {
+  /**
+   * `false` refuses every absolute link target, even one under the root: WASI's rule, where the
+   * guest's namespace has no host paths for such a target to name. Default `true`.
+   */
+  absoluteLinks?: boolean;
+}
+
 /**
  * Resolves `segments` beneath `realRoot` and returns the real segments. `root` is the root as
  * the grant spells it: absolute link targets under either spelling count as beneath.
@@ -28,6 +36,7 @@ export function resolveBeneath(
   realRoot: string,
   segments: readonly string[],
   probe: (absolute: string) => Probe,
+  options: ResolveOptions = {},
 ): string[] {
   const out: string[] = [];
   const queue = [...segments];
@@ -48,9 +57,12 @@ export function resolveBeneath(
     const full = realRoot === '/' ? `/${[...out, seg].join('/')}` : `${realRoot}/${[...out, seg].join('/')}`;
     const found = probe(full);
     if (found.kind === 'symlink') {
-      if (++links > MAX_SYMLINKS) throw malformed('too many levels of symbolic links');
+      if (++links > MAX_SYMLINKS) throw malformed('too many levels of symbolic links', { errno: 'ELOOP' });
       let target = found.target;
       if (target.startsWith('/')) {
+        if (options.absoluteLinks === false) {
+          throw denied(`symlink ${full} has an absolute target, which is never followed`, { target });
+        }
         const rel = relativeTo(target, realRoot) ?? relativeTo(target, root);
         if (rel === undefined) throw denied(`symlink ${full} points outside ${root}`, { target });
         out.length = 0;

@@ -10,11 +10,18 @@
  *
  * Supported: what `wasm-tools component new` (and so jco, componentize-js, wit-bindgen,
  * cargo-component) emits — core modules, core instances, aliases, value/func/instance/resource
- * types, canon lift/lower and resource built-ins, nested components instantiated with imports,
- * imports and exports of functions, types and instances. Rejected with `invalid-component` and a
+ * types (with destructors), canon lift/lower and resource built-ins, nested components
+ * instantiated with imports, imports and exports of functions, types and instances under every
+ * name encoding (0x00, the legacy 0x01, 0x02 with attributes) — and what `wasm-tools compose`,
+ * wac and componentize-qjs emit on top: adapter fusion (a function lifted and lowered again
+ * inside the component, across nested instances). Rejected with `invalid-component` and a
  * message naming the feature: component-level start functions and values, imports of core
- * modules or components, Component Model async and thread built-ins, and adapter fusion (a
- * component function lifted and lowered again inside the same component).
+ * modules or components, Component Model async and thread built-ins.
+ *
+ * Note: nested instances are flattened into one plan; the decoder numbers them
+ * (`Scope.instance`) only so that a borrow reaches its resource's implementer as the rep.
+ * Re-entry between nested instances (`may_enter`) is not tracked: the engine's guard covers
+ * the component as a whole.
  */
 
 import { AirssysError } from '../../shared/errors.js';
@@ -73,7 +80,16 @@ type DeclaredItem =
 
 type Func =
   | { kind: 'import'; path: string[]; type: FuncType }
-  | { kind: 'lifted'; core: CoreItemRef; options: CanonOptionsPlan; type: FuncType };
+  | {
+      kind: 'lifted';
+      core: CoreItemRef;
+      options: CanonOptionsPlan;
+      type: FuncType;
+      /** The component instance whose core function it lifts. */
+      instance: number;
+      /** The first name it is exported or passed under, for messages. */
+      name?: string;
+    };
 
 type Item =
   | { sort: 'func'; func: Func }
@@ -105,10 +121,16 @@ interface Scope {
   exports: Map<string, Item>;
   /** Set when this scope is a nested component being instantiated with these arguments. */
   args: Map<string, Item> | undefined;
+  /**
+   * The component instance this scope evaluates (0 the root, then one per nested
+   * instantiation); a type's declarations share their component's.
+   */
+  instance: number;
 }
 
-function newScope(parent: Scope | undefined, args?: Map<string, Item>): Scope {
+function newScope(parent: Scope | undefined, instance: number, args?: Map<string, Item>): Scope {
   return {
+    instance,
     parent,
     types: [],
     coreModules: [],
@@ -153,9 +175,11 @@ export function decodeComponent(bytes: Uint8Array, options: DecodeOptions = {}):
     exports: [],
     imports: [],
     resources: [],
+    destructors: [],
+    fused: [],
   };
   const decoder = new Decoder(bytes, plan, options.maxCoreModules ?? Number.POSITIVE_INFINITY);
-  const root = newScope(undefined);
+  const root = newScope(undefined, 0);
   decoder.evaluate(root, 8, bytes.length);
   collectExports(plan, root.exports, '');
   return plan;
@@ -174,6 +198,7 @@ function collectExports(plan: ComponentPlan, items: Map<string, Item>, prefix: s
         core: { instance: func.core.instance, name: func.core.name },
         type: func.type,
         options: func.options,
+        componentInstance: func.instance,
       };
       plan.exports.push(lifted);
     } else if (item.sort === 'instance') {
@@ -185,6 +210,8 @@ function collectExports(plan: ComponentPlan, items: Map<string, Item>, prefix: s
 
 class Decoder {
   private nextResource = 0;
+  /** Nested component instances evaluated so far. */
+  private componentInstances = 0;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -476,7 +503,7 @@ class Decoder {
         const options = this.canonOptions(scope, r);
         const type = this.typeAt(scope, r.u32(), r.pos);
         if (type.t !== 'func') fail('canon lift needs a function type', r.pos);
-        scope.funcs.push({ kind: 'lifted', core, options, type: type.f });
+        scope.funcs.push({ kind: 'lifted', core, options, type: type.f, instance: scope.instance });
         return;
       }
       case 0x01: {
@@ -485,8 +512,9 @@ class Decoder {
         const func = scope.funcs[idx];
         if (func === undefined) fail(`canon lower of unknown function ${idx}`, r.pos);
         const options = this.canonOptions(scope, r);
-        if (func.kind !== 'import') {
-          fail('lowering a function lifted in the same component (adapter fusion) is not supported', at);
+        if (func.kind === 'lifted') {
+          this.fuse(scope, func, options);
+          return;
         }
         this.plan.lowered.push({ path: func.path, type: func.type, options });
         scope.coreFuncs.push({ kind: 'lowered', index: this.plan.lowered.length - 1 });
@@ -509,6 +537,21 @@ class Decoder {
     }
   }
 
+  /**
+   * `canon lower` of a function lifted inside the same component (adapter fusion: what
+   * `wasm-tools compose` and wac produce when one inner component's export feeds another's
+   * import). The engine calls the lifted side directly from the lowered side.
+   */
+  private fuse(scope: Scope, func: Func & { kind: 'lifted' }, options: CanonOptionsPlan): void {
+    this.plan.fused.push({
+      name: func.name ?? `function ${this.plan.fused.length}`,
+      type: func.type,
+      callee: { core: func.core, options: func.options, componentInstance: func.instance },
+      options,
+    });
+    scope.coreFuncs.push({ kind: 'fused', index: this.plan.fused.length - 1 });
+  }
+
   // ---- component instances, imports, exports -------------------------------------------------
 
   private instance(scope: Scope, r: Reader): void {
@@ -524,7 +567,7 @@ class Decoder {
         if (sort === 0x00) fail('core items cannot be passed to a component instantiation', r.pos);
         args.set(name, this.itemAt(scope, sort, r.u32(), r.pos));
       });
-      const inner = newScope(component.parent, args);
+      const inner = newScope(component.parent, ++this.componentInstances, args);
       this.evaluate(inner, component.start, component.end);
       scope.instances.push(inner.exports);
     } else if (tag === 0x01) {
@@ -533,7 +576,9 @@ class Decoder {
         const name = this.externName(r);
         const sort = r.u8();
         if (sort === 0x00) fail('core items cannot be exported from a component instance', r.pos);
-        items.set(name, this.itemAt(scope, sort, r.u32(), r.pos));
+        const item = this.itemAt(scope, sort, r.u32(), r.pos);
+        nameItem(item, name);
+        items.set(name, item);
       });
       scope.instances.push(items);
     } else {
@@ -541,12 +586,34 @@ class Decoder {
     }
   }
 
-  /** `importname'` / `exportname'`: a name, optionally with a version suffix we do not need. */
+  /**
+   * `nameattributes` (the name of an import or export): `0x00 name`, `0x01 name`, or
+   * `0x02 name vec(attribute)`. Attributes (`implements`, `versionsuffix`, `external-id`) are
+   * metadata that never identify the item, so only the name is kept.
+   *
+   * Note: 0x01 is what wit-component wrote for `ns:pkg/iface` names until late 2023 (the
+   * "interface" discriminator of component-model#263); it carries no suffix. A 2025 draft of
+   * Binary.md gave 0x01 a trailing version suffix, which clashed with those binaries and was
+   * moved into the 0x02 attribute list (component-model#623) before any tool emitted it.
+   * wasmparser reads the tags the same way.
+   */
   private externName(r: Reader): string {
     const tag = r.u8();
-    if (tag !== 0x00 && tag !== 0x01) fail(`unknown extern name form 0x${tag.toString(16)}`, r.pos - 1);
+    if (tag > 0x02) fail(`unknown import/export name form 0x${tag.toString(16)}`, r.pos - 1);
     const name = r.name();
-    if (tag === 0x01) r.name();
+    if (tag === 0x02) {
+      const seen = new Set<number>();
+      r.vec(() => {
+        const kind = r.u8();
+        const what = NAME_ATTRIBUTES[kind];
+        if (what === undefined) {
+          fail(`unknown import/export name attribute 0x${kind.toString(16)} on "${name}"`, r.pos - 1);
+        }
+        if (seen.has(kind)) fail(`"${name}" has more than one ${what} attribute`, r.pos - 1);
+        seen.add(kind);
+        r.name();
+      });
+    }
     return name;
   }
 
@@ -558,6 +625,8 @@ class Decoder {
       const arg = scope.args.get(name);
       if (arg === undefined) fail(`nested component import "${name}" was not supplied`, at);
       scope.args.delete(name);
+      // Note: wrapper components import types as `import-type-thing`; only exports name those.
+      if (arg.sort === 'func') nameItem(arg, name);
       this.push(scope, SORT_BYTES[desc.sort], arg, at);
       return;
     }
@@ -579,6 +648,7 @@ class Decoder {
     const sort = r.u8();
     if (sort === 0x00) fail(`export "${name}": core items cannot be exported from a component`, r.pos);
     const item = this.itemAt(scope, sort, r.u32(), r.pos);
+    nameItem(item, name);
     if (r.u8() === 0x01) this.externDesc(scope, r, name);
     scope.exports.set(name, item);
     this.push(scope, sort, item, r.pos);
@@ -650,8 +720,14 @@ class Decoder {
       case 0x3f: {
         r.pos++;
         if (r.u8() !== 0x7f) fail('resource representation must be i32', r.pos - 1);
-        if (r.u8() === 0x01) r.u32();
-        return { t: 'resource', r: this.newResource(`resource-${this.nextResource}`, 'guest') };
+        const hasDtor = r.u8();
+        if (hasDtor > 0x01) fail(`bad destructor marker 0x${hasDtor.toString(16)}`, r.pos - 1);
+        const dtor = hasDtor === 0x01 ? this.coreItem(scope, 0x00, r.u32(), r.pos) : undefined;
+        // Named after the first export that names it (see `nameItem`); this is a fallback.
+        const resource = this.newResource(`resource-${this.nextResource}`, 'guest');
+        resource.implementer = scope.instance;
+        if (dtor !== undefined) this.plan.destructors.push({ resource: resource.id, func: dtor });
+        return { t: 'resource', r: resource };
       }
       case 0x3e:
         return fail('async resource types are not supported by this host', r.pos);
@@ -662,7 +738,7 @@ class Decoder {
 
   /** Reads instance-type (or component-type) declarations in a fresh type index space. */
   private declarations(parent: Scope, r: Reader, isComponent: boolean): Map<string, DeclaredItem> {
-    const local = newScope(parent);
+    const local = newScope(parent, parent.instance);
     const exports = new Map<string, DeclaredItem>();
     r.vec(() => {
       const tag = r.u8();
@@ -843,12 +919,30 @@ class Decoder {
   }
 }
 
+/** The attributes of a 0x02 import/export name, by tag; each may appear once. */
+const NAME_ATTRIBUTES: Record<number, string> = { 0: 'implements', 1: 'versionsuffix', 2: 'external-id' };
+
 const SORT_NAMES: Record<number, Item['sort']> = { 1: 'func', 3: 'type', 4: 'component', 5: 'instance' };
 const SORT_BYTES: Record<Item['sort'], number> = { func: 0x01, type: 0x03, component: 0x04, instance: 0x05 };
 
+/**
+ * Gives a guest resource type, or a lifted function, the name it is first exported (or passed
+ * to a nested component) under, for messages: their definitions are anonymous.
+ */
+function nameItem(item: Item, name: string): void {
+  if (item.sort === 'func' && item.func.kind === 'lifted') item.func.name ??= name;
+  if (item.sort !== 'type' || item.type.t !== 'resource') return;
+  const resource = item.type.r;
+  if (resource.origin === 'guest' && resource.name === `resource-${resource.id}`) resource.name = name;
+}
+
 function toImportPlan(name: string, desc: DeclaredItem): ImportPlan {
   if (desc.sort === 'func') return { kind: 'func', name, type: desc.type };
-  if (desc.sort === 'type') return { kind: 'type', name };
+  if (desc.sort === 'type') {
+    return desc.type.t === 'resource' && desc.type.r.origin === 'host'
+      ? { kind: 'type', name, resource: desc.type.r }
+      : { kind: 'type', name };
+  }
   const funcs: Record<string, FuncType> = {};
   const types: Record<string, ValType | ResourceType> = {};
   for (const [inner, item] of desc.exports) {

@@ -12,6 +12,7 @@ import type { CanonOptionsShape, FuncType, ResourceType, ValType } from './types
 export type CoreItemRef =
   | { kind: 'export'; instance: number; name: string }
   | { kind: 'lowered'; index: number }
+  | { kind: 'fused'; index: number }
   | { kind: 'resource-new' | 'resource-rep' | 'resource-drop'; resource: number };
 
 /** What one import namespace of a core instantiation is bound to. */
@@ -41,6 +42,23 @@ export interface LoweredImportPlan {
   options: CanonOptionsPlan;
 }
 
+/**
+ * A function lifted and lowered again inside the component (adapter fusion): the core function
+ * one core instance imports is the lowered side, which calls the lifted side's core function.
+ */
+export interface FusedPlan {
+  /** For messages: the name the lifted function was exported or passed under. */
+  name: string;
+  type: FuncType;
+  /**
+   * The lifted side: the core function that implements it, its canonical options, and the
+   * component instance it belongs to (numbered by the decoder, see `ResourceType.implementer`).
+   */
+  callee: { core: CoreItemRef; options: CanonOptionsPlan; componentInstance: number };
+  /** The lowered side's canonical options (the caller's memory and realloc). */
+  options: CanonOptionsPlan;
+}
+
 /** A guest function the host calls: a core export lifted to a component function. */
 export interface LiftedExportPlan {
   /** Dotted name the host calls it by: `add`, or `api.flip` for an exported interface's func. */
@@ -48,6 +66,8 @@ export interface LiftedExportPlan {
   core: { instance: number; name: string };
   type: FuncType;
   options: CanonOptionsPlan;
+  /** The component instance whose core function it lifts (see `ResourceType.implementer`). */
+  componentInstance?: number;
 }
 
 /** One import the component declares: a function, or an instance (interface) of functions. */
@@ -59,7 +79,21 @@ export type ImportPlan =
       funcs: Record<string, FuncType>;
       types: Record<string, ValType | ResourceType>;
     }
-  | { kind: 'type'; name: string };
+  | {
+      kind: 'type';
+      name: string;
+      /** Set when the imported type is a resource (`(sub resource)`): the host implements it. */
+      resource?: ResourceType;
+    };
+
+/**
+ * The destructor of a guest resource type (`(resource (rep i32) (dtor $f))`): the core function
+ * called with the rep when the last own handle is dropped, by the guest or by the host.
+ */
+export interface DestructorPlan {
+  resource: number;
+  func: CoreItemRef;
+}
 
 export interface ComponentPlan {
   /** Byte ranges of the embedded core modules, in the component binary. */
@@ -69,4 +103,6 @@ export interface ComponentPlan {
   exports: LiftedExportPlan[];
   imports: ImportPlan[];
   resources: ResourceType[];
+  destructors: DestructorPlan[];
+  fused: FusedPlan[];
 }

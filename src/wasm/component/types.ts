@@ -52,6 +52,12 @@ export interface ResourceType {
   /** The name it is imported or exported under, for messages. */
   name: string;
   origin: 'guest' | 'host';
+  /**
+   * For a guest resource, the component instance that defined it (0 the component itself,
+   * then nested instances in the order the decoder evaluates them). A borrow passed to that
+   * instance is its rep; passed to any other, it is a borrow handle.
+   */
+  implementer?: number;
 }
 
 export interface Param {

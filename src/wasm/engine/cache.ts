@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { ComponentPlan } from '../component/model.js';
 
 /** Bump when instrumentation or the plan format changes: old entries then miss. */
-export const CACHE_FORMAT = 'airssys-cache-1';
+export const CACHE_FORMAT = 'airssys-cache-2';
 
 interface EntryIndex {
   format: string;

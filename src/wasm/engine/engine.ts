@@ -15,6 +15,7 @@ import { AirssysError } from '../../shared/errors.js';
 import type { ComponentPlan } from '../component/model.js';
 import type { FuncType } from '../component/types.js';
 import { formatFunc } from '../component/wit-format.js';
+import { manifestForBinary } from '../manifest/bare-binary.js';
 import { loadManifest } from '../manifest/parse.js';
 import type { Manifest } from '../manifest/schema.js';
 import { type CacheEvent, ComponentCache } from './cache.js';
@@ -48,16 +49,25 @@ export class Engine {
         : new ComponentCache(options.cacheDir, (event) => this.log(describeCacheEvent(event)));
   }
 
-  /** Loads a component from its folder or its `Component.toml`, validating and compiling it. */
+  /**
+   * Loads a component from its folder or its `Component.toml`, validating and compiling it. A
+   * path to a `.wasm` file is a component without a manifest: the host's default limits and no
+   * permissions (`manifestForBinary`).
+   */
   async load(pathOrManifest: string): Promise<Component> {
-    const manifest = await loadManifest(pathOrManifest, this.policy);
+    const manifest = pathOrManifest.toLowerCase().endsWith('.wasm')
+      ? manifestForBinary(pathOrManifest, this.policy)
+      : await loadManifest(pathOrManifest, this.policy);
     let bytes: Uint8Array;
     try {
       bytes = await readFile(manifest.component.wasm);
     } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const fix =
+        manifest.source.path === undefined ? 'check the path' : 'build the component or fix [component] wasm';
       throw new AirssysError(
         'not-found',
-        `${manifest.component.name}: cannot read component.wasm at ${manifest.component.wasm} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); build the component or fix [component] wasm`,
+        `${manifest.component.name}: cannot read the component binary at ${manifest.component.wasm} (${why}); ${fix}`,
         { cause: error, blame: 'guest' },
       );
     }

@@ -1,6 +1,8 @@
 /**
  * The instantiate half of the pipeline: link host functions, instantiate the instrumented core
- * modules in plan order, and bind the lifted exports to the generated call path.
+ * modules in plan order, and bind the lifted exports to the generated call path. Also wired
+ * here: guest resource destructors (with the entry guard when the host drops a handle), fused
+ * adapters between the parts of a composed component, and one memory per part.
  *
  * Lift/lower code is generated once per compiled component (per function) and kept on a
  * `Specialisations` object, so a warm instantiation is the core instantiations plus one closure
@@ -8,6 +10,7 @@
  */
 
 import { AirssysError } from '../../shared/errors.js';
+import type { CanonInstance } from '../component/canon/index.js';
 import {
   compileLift,
   compileLower,
@@ -17,10 +20,11 @@ import {
   resourceRep,
 } from '../component/canon/index.js';
 import type { CanonOptionsPlan, CoreItemRef } from '../component/model.js';
+import { bindCallBudget } from './call-budget.js';
 import type { CompiledComponent } from './compile.js';
 import { shortNameAliases } from './export-names.js';
 import { FUEL_COUNTER_EXPORT, FUEL_EXPORT_PREFIX } from './instrument.js';
-import { type HostImports, linkImports } from './link.js';
+import { type HostImports, linkImports, linkResourceClasses } from './link.js';
 import { InstanceRuntime } from './runtime.js';
 
 type LiftFactory = ReturnType<typeof compileLift>;
@@ -32,6 +36,8 @@ type CoreFunction = Function;
 export interface Specialisations {
   lifts: LiftFactory[];
   lowers: LowerFactory[];
+  /** Per fused adapter (`plan.fused`), its two halves. */
+  fused: { lift: LiftFactory; lower: LowerFactory }[];
   /** Short `iface#func` names added to every instance's exports (not enumerable). */
   aliases: [string, string][];
   /**
@@ -45,11 +51,26 @@ export interface Specialisations {
 export function specialise(compiled: CompiledComponent): Specialisations {
   return {
     lifts: compiled.plan.exports.map((lifted) =>
-      compileLift(lifted.type, { shape: lifted.options, fuelParam: true, name: lifted.name }),
+      compileLift(lifted.type, {
+        shape: lifted.options,
+        fuelParam: true,
+        name: lifted.name,
+        componentInstance: lifted.componentInstance,
+      }),
     ),
     lowers: compiled.plan.lowered.map((lowered) =>
       compileLower(lowered.type, { shape: lowered.options, name: lowered.path.join('#') }),
     ),
+    fused: (compiled.plan.fused ?? []).map((fused) => ({
+      lift: compileLift(fused.type, {
+        shape: fused.callee.options,
+        fuelParam: false,
+        name: fused.name,
+        fused: true,
+        componentInstance: fused.callee.componentInstance,
+      }),
+      lower: compileLower(fused.type, { shape: fused.options, name: fused.name }),
+    })),
     aliases: shortNameAliases(compiled.plan.exports.map((e) => e.name)),
     entryKeys: compiled.plan.exports.map(() => undefined),
   };
@@ -73,23 +94,51 @@ function sameRef(a: CoreItemRef, b: CoreItemRef): boolean {
   return false;
 }
 
+/**
+ * The instance as seen by canonical ABI code whose options name another memory than the first
+ * one bound (composed components have one per inner component): everything but `memory` is
+ * the runtime's own, so the entry guard and the handle table stay shared.
+ */
+function memoryView(runtime: InstanceRuntime, memory: WebAssembly.Memory): CanonInstance {
+  return {
+    memory,
+    get state() {
+      return runtime.state;
+    },
+    set state(value: number) {
+      runtime.state = value;
+    },
+    get fuel() {
+      return runtime.fuel;
+    },
+    handles: runtime.handles,
+    cannotEnter: () => runtime.cannotEnter(),
+    fail: (error, exportName) => runtime.fail(error, exportName),
+  };
+}
+
 export function instantiateComponent(
   compiled: CompiledComponent,
   code: Specialisations,
   options: InstantiateOptions,
 ): BoundInstance {
   const { plan } = compiled;
-  const hostFunctions = linkImports(plan, options.imports, options.component);
+  const linked = linkImports(plan, options.imports, options.component);
+  const resourceClasses = linkResourceClasses(plan, options.imports);
   const runtime = new InstanceRuntime({
     component: options.component,
     fuel: options.fuel,
     timeoutMs: options.timeoutMs,
     handles: createHandleTables(plan.resources),
   });
+  // Host functions that wait bound their wait by this instance's call deadline.
+  const hostFunctions = linked.map((fn) => bindCallBudget(fn, runtime.callBudget));
   const instrumentImports = runtime.instrumentImports();
   const instances: WebAssembly.Instance[] = [];
   const lowered: CoreFunction[] = [];
+  const fused: CoreFunction[] = [];
   let memoryRef: CoreItemRef | undefined;
+  const views = new Map<string, CanonInstance>();
 
   const coreItem = (ref: CoreItemRef): unknown => {
     switch (ref.kind) {
@@ -110,10 +159,27 @@ export function instantiateComponent(
         let fn = lowered[ref.index];
         if (fn === undefined) {
           const lower = plan.lowered[ref.index];
-          bindMemory(lower.options);
           const realloc = lower.options.realloc && (coreItem(lower.options.realloc) as CoreFunction);
-          fn = code.lowers[ref.index](hostFunctions[ref.index], runtime, realloc);
+          fn = code.lowers[ref.index](hostFunctions[ref.index], instFor(lower.options), realloc);
           lowered[ref.index] = fn;
+        }
+        return fn;
+      }
+      case 'fused': {
+        // The lowered side calls the lifted side; both run inside the caller's export call.
+        let fn = fused[ref.index];
+        if (fn === undefined) {
+          const { callee, options } = plan.fused[ref.index];
+          const half = code.fused[ref.index];
+          const lift = half.lift(
+            innerCall(callee.core),
+            instFor(callee.options),
+            callee.options.realloc && innerCall(callee.options.realloc),
+            callee.options.postReturn && innerCall(callee.options.postReturn),
+          );
+          const realloc = options.realloc && innerCall(options.realloc);
+          fn = half.lower(lift, instFor(options), realloc);
+          fused[ref.index] = fn;
         }
         return fn;
       }
@@ -126,18 +192,67 @@ export function instantiateComponent(
     }
   };
 
-  const bindMemory = (options: CanonOptionsPlan): void => {
-    if (options.memory === undefined) return;
-    if (memoryRef === undefined) {
-      memoryRef = options.memory;
-      runtime.memory = coreItem(options.memory) as WebAssembly.Memory;
-    } else if (!sameRef(memoryRef, options.memory)) {
-      throw new AirssysError(
-        'invalid-component',
-        `${options.memory.kind === 'export' ? `memory "${options.memory.name}"` : 'a second memory'}: components whose canonical options use more than one memory are not supported`,
-        { blame: 'guest' },
-      );
+  /**
+   * A core function the guest's own code reaches (a destructor run by `resource.drop`, the
+   * callee of a fused adapter, its allocator): the function itself, so it draws on the running
+   * call's fuel. Note: when it is also a lifted
+   * export, its fuel wrapper took its name (compile.ts `wrapperEntries`); the wrapper is then
+   * called with 0 fuel, which charges the callee's module from the call's reserve.
+   */
+  const innerCall = (ref: CoreItemRef): CoreFunction => {
+    const fn = coreItem(ref) as CoreFunction;
+    if (ref.kind !== 'export' || FUEL_EXPORT_PREFIX + ref.name in instances[ref.instance].exports) return fn;
+    return (...args: unknown[]) => fn(0, ...args);
+  };
+
+  /** The same function started by the host: through its fuel wrapper, with a call's first slice. */
+  const entryCall = (ref: CoreItemRef): CoreFunction => {
+    if (ref.kind !== 'export') return coreItem(ref) as CoreFunction;
+    const exports = instances[ref.instance].exports;
+    const wrapper = (exports[FUEL_EXPORT_PREFIX + ref.name] ?? coreItem(ref)) as CoreFunction;
+    return (...args: unknown[]) => wrapper(runtime.fuel, ...args);
+  };
+
+  for (const [resource, cls] of resourceClasses) runtime.handles.host.declare(resource, cls);
+  // Guest code the host starts outside an export call (a destructor) passes the same entry guard
+  // as an export: never while a call is in progress, never after a trap, which it causes.
+  runtime.handles.enter = (what, run) => {
+    if (runtime.state !== 0) runtime.cannotEnter();
+    runtime.state = 1;
+    try {
+      run();
+    } catch (error) {
+      throw runtime.fail(error, what);
     }
+    runtime.state = 0;
+  };
+  // Resolved on first use: the core instance exporting a destructor may not exist yet.
+  for (const { resource, func } of plan.destructors ?? []) {
+    let inGuest: CoreFunction | undefined;
+    let fromHost: CoreFunction | undefined;
+    runtime.handles.setDestructor(
+      resource,
+      (rep) => (inGuest ??= innerCall(func))(rep),
+      (rep) => (fromHost ??= entryCall(func))(rep),
+    );
+  }
+
+  /** The instance the code of one lift/lower sees: the runtime, or a view with its own memory. */
+  const instFor = (options: CanonOptionsPlan): CanonInstance => {
+    const ref = options.memory;
+    if (ref === undefined) return runtime;
+    if (memoryRef === undefined) {
+      memoryRef = ref;
+      runtime.memory = coreItem(ref) as WebAssembly.Memory;
+    }
+    if (sameRef(memoryRef, ref) || ref.kind !== 'export') return runtime;
+    const key = `${ref.instance}/${ref.name}`;
+    let view = views.get(key);
+    if (view === undefined) {
+      view = memoryView(runtime, coreItem(ref) as WebAssembly.Memory);
+      views.set(key, view);
+    }
+    return view;
   };
 
   // Start functions run during instantiation: meter them like a call, all fuel from the reserve.
@@ -177,7 +292,7 @@ export function instantiateComponent(
 
   const exports: Record<string, (...args: unknown[]) => unknown> = Object.create(null);
   for (const [index, lifted] of plan.exports.entries()) {
-    bindMemory(lifted.options);
+    const inst = instFor(lifted.options);
     const source = instances[lifted.core.instance];
     let key = code.entryKeys[index];
     if (key === undefined) {
@@ -197,9 +312,13 @@ export function instantiateComponent(
     let realloc: CoreFunction | undefined;
     if (lifted.options.realloc !== undefined) {
       // The host's own calls into the allocator run on the same per-call budget as the export.
+      // Note: only through the wrapper when the allocator shares the entry's module (whose
+      // counter the entry wrapper sets again). In another module (a composed component's
+      // libc) the wrapper would leave a fresh slice in that module's counter on every call;
+      // called directly, it draws from the call's reserve like any other module.
       const ref = lifted.options.realloc;
       const wrapped =
-        ref.kind === 'export'
+        ref.kind === 'export' && ref.instance === lifted.core.instance
           ? (instances[ref.instance].exports[FUEL_EXPORT_PREFIX + ref.name] as CoreFunction | undefined)
           : undefined;
       realloc =
@@ -208,7 +327,7 @@ export function instantiateComponent(
           : (a: number, b: number, c: number, d: number) => wrapped(runtime.fuel, a, b, c, d);
     }
     const postReturn = lifted.options.postReturn && (coreItem(lifted.options.postReturn) as CoreFunction);
-    exports[lifted.name] = code.lifts[index](core, runtime, realloc, postReturn) as (
+    exports[lifted.name] = code.lifts[index](core, inst, realloc, postReturn) as (
       ...args: unknown[]
     ) => unknown;
   }

@@ -18,6 +18,7 @@
 
 import { AirssysError } from '../../shared/errors.js';
 import type { CanonInstance, HandleTables } from '../component/canon/index.js';
+import type { CallBudget } from './call-budget.js';
 import { classifyTrap } from './traps.js';
 
 /** Fuel handed out per slice; between two slices the meter reads the clock (~1–3 ms of guest work). */
@@ -70,6 +71,17 @@ export class InstanceRuntime implements CanonInstance {
   private precise = false;
   /** Fuel the entry wrapper handed out at the start of the metered call. */
   private entrySlice = 0;
+
+  /**
+   * The budget host functions that wait are linked with (`withCallBudget`): they cannot be
+   * stopped by the meter, so they stop themselves at the deadline and end the call as it would.
+   */
+  readonly callBudget: CallBudget = {
+    deadline: () => this.deadline(),
+    expire: () => {
+      throw new MeterStop('timeout');
+    },
+  };
 
   constructor(options: RuntimeOptions) {
     this.component = options.component;
@@ -127,18 +139,30 @@ export class InstanceRuntime implements CanonInstance {
     return this.entrySlice + this.refilled - Number(remaining);
   }
 
+  /**
+   * On the fast path nothing was prepared before the call: the reserve is set up, and the clock
+   * started, on the first refill (at most one slice late) or when a host function first asks
+   * for the deadline, whichever comes first.
+   */
+  private startDrawing(): void {
+    this.state = BUSY_METERED;
+    if (!this.precise) {
+      this.startedAt = performance.now();
+      this.reserve = this.budget - this.fuel;
+      this.refilled = 0;
+    }
+  }
+
+  /** When the current call's `timeout-ms` runs out, as `performance.now()` time. */
+  private deadline(): number {
+    if (this.state === BUSY) this.startDrawing();
+    else if (this.state === IDLE && !this.precise) return Number.POSITIVE_INFINITY;
+    return this.startedAt + this.timeoutMs;
+  }
+
   /** Grants the next slice (returned to the guest as an i64) or throws. */
   private outOfFuel(): bigint {
-    if (this.state === BUSY) {
-      // First exhaustion of this call. On the fast path nothing was prepared, so the reserve is
-      // set up now and the clock starts at the end of the first slice (at most one slice late).
-      this.state = BUSY_METERED;
-      if (!this.precise) {
-        this.startedAt = performance.now();
-        this.reserve = this.budget - this.fuel;
-        this.refilled = 0;
-      }
-    }
+    if (this.state === BUSY) this.startDrawing();
     if (performance.now() - this.startedAt > this.timeoutMs) {
       throw new MeterStop('timeout');
     }

@@ -1,5 +1,6 @@
 /** `Component.toml`: the manifest model, its parser and byte-size units (SPEC §3). */
 
+export { manifestForBinary, nameFromFile } from './bare-binary.js';
 export {
   checkHostPattern,
   checkPathGlob,

@@ -1,9 +1,11 @@
 /**
- * `wasi:cli/*`: the parts of a process a component may see, none of them the host's own.
- * stdout and stderr are line sinks chosen by the embedder, stdin is closed, the environment and
- * arguments are exactly what the embedder passed (empty by default; `process.env` is never
- * read), there is no working directory and no terminal. `exit` ends the call with a `WasiExit`
- * error: the guest gave up control, and the instance is discarded like after a trap.
+ * `wasi:cli/*`: the parts of a process a component may see, none of them the host's own unless
+ * the embedder passes them. stdin, stdout and stderr are the streams `index.ts` built from the
+ * options (closed stdin and discarded output by default); the environment, arguments and
+ * working directory are exactly what the embedder passed (none by default; `process.env` is
+ * never read); a stream is a terminal only when the embedder says so (`terminals`), which is
+ * what makes a libc's `isatty` true. `exit` ends the call with a `WasiExit` error: the guest
+ * gave up control, and the instance is discarded like after a trap.
  */
 
 import { AirssysError } from '../../shared/errors.js';
@@ -30,6 +32,10 @@ export class WasiExit extends AirssysError {
   }
 }
 
+/** The host objects behind `terminal-input` / `terminal-output`: nothing to do with them in 0.2. */
+export class TerminalInput {}
+export class TerminalOutput {}
+
 export interface StdioStreams {
   stdin: InputStream;
   stdout: OutputStream;
@@ -42,6 +48,7 @@ export function cliInterfaces(ctx: WasiContext, stdio: StdioStreams): Record<str
     throw new WasiExit(status);
   };
   const none = () => undefined;
+  const { terminals } = ctx;
   return {
     'wasi:cli/stdin': { 'get-stdin': () => stdio.stdin },
     'wasi:cli/stdout': { 'get-stdout': () => stdio.stdout },
@@ -49,7 +56,7 @@ export function cliInterfaces(ctx: WasiContext, stdio: StdioStreams): Record<str
     'wasi:cli/environment': {
       'get-environment': () => ctx.env,
       'get-arguments': () => ctx.args,
-      'initial-cwd': none,
+      'initial-cwd': () => ctx.initialCwd,
     },
     'wasi:cli/exit': {
       exit: (status: { tag: 'ok' | 'err' }) => exit(status.tag === 'ok' ? 0 : 1),
@@ -58,8 +65,12 @@ export function cliInterfaces(ctx: WasiContext, stdio: StdioStreams): Record<str
     // The resource-only interfaces carry no functions; listed so that embedders see them granted.
     'wasi:cli/terminal-input': {},
     'wasi:cli/terminal-output': {},
-    'wasi:cli/terminal-stdin': { 'get-terminal-stdin': none },
-    'wasi:cli/terminal-stdout': { 'get-terminal-stdout': none },
-    'wasi:cli/terminal-stderr': { 'get-terminal-stderr': none },
+    'wasi:cli/terminal-stdin': { 'get-terminal-stdin': terminals.stdin ? () => new TerminalInput() : none },
+    'wasi:cli/terminal-stdout': {
+      'get-terminal-stdout': terminals.stdout ? () => new TerminalOutput() : none,
+    },
+    'wasi:cli/terminal-stderr': {
+      'get-terminal-stderr': terminals.stderr ? () => new TerminalOutput() : none,
+    },
   };
 }

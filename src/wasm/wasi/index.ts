@@ -1,32 +1,37 @@
 /**
  * WASI preview 2 (0.2.x) for components built with ordinary toolchains (wasi-libc, the preview1
  * adapter, wit-bindgen), granting no ambient host access: output goes to the embedder's line
- * sinks, the environment, arguments, clocks and randomness are the embedder's, stdin is closed,
- * there are no directories and every filesystem function refuses. See docs/wasi.md.
+ * or byte sinks, stdin, the environment, arguments, clocks and randomness are the embedder's,
+ * and the only directories are the embedder's `preopens`, each a boundary no path leaves. See docs/wasi.md.
  *
- * Interfaces are keyed without their `@version`; the linker matches `wasi:io/streams@0.2.12`
- * (or any 0.2.x) to `wasi:io/streams`. `wasi:http` and `wasi:sockets` are not provided: a
- * component importing them fails to link with `capability-denied`.
+ * The interface files name interfaces without a version; here they are keyed `@0.2`
+ * (`wasi:io/streams@0.2`), which the linker matches to every 0.2.x import and to no other
+ * release (a 0.3 import is refused, not served by 0.2 functions of the same name).
+ * `wasi:http` and `wasi:sockets` are not provided: a component importing them fails to link
+ * with `capability-denied`.
  */
 
 import type { HostImports } from '../engine/link.js';
 import { cliInterfaces } from './cli.js';
 import { clockInterfaces } from './clocks.js';
-import { filesystemInterfaces } from './filesystem.js';
+import { filesystemInterfaces } from './filesystem/index.js';
 import { LineOutput } from './line-output.js';
 import { resolveOptions, type WasiOptions } from './options.js';
 import { pollInterface } from './poll.js';
 import { randomInterfaces } from './random.js';
 import { errorInterface, InputStream, OutputStream, streamsInterface } from './streams.js';
 
+export { type ByteSink, type ByteSource, bytesSource } from './byte-io.js';
 export { WasiExit } from './cli.js';
-export { DESCRIPTOR_METHODS, DIRECTORY_ENTRY_STREAM_METHODS } from './filesystem.js';
+export { type FdSource, fdSink, fdSource } from './fd-io.js';
+export { DESCRIPTOR_METHODS, DIRECTORY_ENTRY_STREAM_METHODS } from './filesystem/index.js';
 export {
   type Datetime,
   DEFAULT_WASI_LIMITS,
   type DeniedCallback,
   type LineSink,
   type MonotonicClock,
+  type Preopen,
   type RandomSource,
   systemMonotonicClock,
   systemRandom,
@@ -34,16 +39,21 @@ export {
   type WallClock,
   type WasiLimits,
   type WasiOptions,
+  type WasiTerminals,
 } from './options.js';
+export { IoError } from './streams.js';
+
+/** The WASI release line these interfaces implement, as the key suffix the linker matches. */
+const VERSION = '@0.2';
 
 /** The WASI world of one component instance. */
 export interface Wasi {
   /** Pass to `instantiate` (merge with the host's own interfaces). */
   readonly imports: HostImports;
   /**
-   * Ends one export call: hands a partial last line of stdout/stderr to the sinks and starts a
-   * new output budget (`maxOutputBytesPerCall`). Call it after every export call; without it the
-   * budget covers the instance's whole life.
+   * Ends one export call: hands a partial last line of stdout/stderr to the line sinks and
+   * starts a new output budget (`maxOutputBytesPerCall`). Call it after every export call;
+   * without it the budget covers the instance's whole life. Byte sinks are not affected.
    */
   endCall(): void;
 }
@@ -58,15 +68,15 @@ export interface Wasi {
  */
 export function createWasi(options: WasiOptions = {}): Wasi {
   const ctx = resolveOptions(options);
-  const { maxLineChars, maxOutputBytesPerCall, maxWriteBytes } = ctx.limits;
+  const { maxLineChars, maxOutputBytesPerCall, maxWriteBytes, maxReadBytes } = ctx.limits;
   const stdoutLines = new LineOutput(ctx.stdout, maxLineChars, maxOutputBytesPerCall);
   const stderrLines = new LineOutput(ctx.stderr, maxLineChars, maxOutputBytesPerCall);
   const stdio = {
-    stdin: new InputStream('stdin'),
-    stdout: new OutputStream('stdout', stdoutLines, maxWriteBytes),
-    stderr: new OutputStream('stderr', stderrLines, maxWriteBytes),
+    stdin: new InputStream('stdin', ctx.stdin, maxReadBytes),
+    stdout: new OutputStream('stdout', ctx.stdoutBytes ?? stdoutLines, maxWriteBytes),
+    stderr: new OutputStream('stderr', ctx.stderrBytes ?? stderrLines, maxWriteBytes),
   };
-  const imports: HostImports = {
+  const interfaces: HostImports = {
     'wasi:io/error': errorInterface(),
     'wasi:io/poll': pollInterface(),
     'wasi:io/streams': streamsInterface(),
@@ -75,6 +85,8 @@ export function createWasi(options: WasiOptions = {}): Wasi {
     ...randomInterfaces(ctx),
     ...filesystemInterfaces(ctx),
   };
+  const imports: HostImports = {};
+  for (const [name, functions] of Object.entries(interfaces)) imports[`${name}${VERSION}`] = functions;
   return {
     imports,
     endCall() {

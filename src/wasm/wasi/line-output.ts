@@ -10,9 +10,11 @@
  * is the place that escapes for its medium, as it does for the component's own `log` calls.
  */
 
+import type { ByteSink } from './byte-io.js';
 import type { LineSink } from './options.js';
 
-export class LineOutput {
+/** A `ByteSink` that hands lines to a `LineSink` (the daemon's log); never waits, never fails. */
+export class LineOutput implements ByteSink {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false });
   private pending = '';
   /** The current line was cut at `maxLineChars`: drop everything up to its newline. */

@@ -6,6 +6,8 @@
  */
 
 import { randomFillSync } from 'node:crypto';
+import { AirssysError } from '../../shared/errors.js';
+import { type ByteSink, type ByteSource, bytesSource } from './byte-io.js';
 
 /** `wasi:clocks/wall-clock.datetime`: seconds and nanoseconds since the Unix epoch (UTC). */
 export interface Datetime {
@@ -31,6 +33,19 @@ export type RandomSource = (buffer: Uint8Array) => void;
 /** Receives one line of a component's stdout or stderr, without its line terminator. */
 export type LineSink = (line: string) => void;
 
+/**
+ * A host directory handed to the guest as a `wasi:filesystem/preopens` directory. Everything
+ * the guest does through it stays beneath `host` (see docs/wasi.md, "Preopens and the guard").
+ */
+export interface Preopen {
+  /** The host directory; resolved (symlinks included) when the options are applied. */
+  host: string;
+  /** The name the guest sees, e.g. `/data` or `.`. */
+  guest: string;
+  /** Refuse every change (write, create, remove, rename, set-size, set-times): `not-permitted`. */
+  readOnly?: boolean;
+}
+
 /** Called for every request refused by the WASI layer, for the host's audit log. */
 export type DeniedCallback = (operation: string, subject: string, reason: string) => void;
 
@@ -43,6 +58,13 @@ export interface WasiLimits {
   maxWriteBytes: number;
   /** Largest `get-random-bytes` / `get-insecure-random-bytes` request; a larger one traps. */
   maxRandomBytes: number;
+  /** Most bytes one `read` / `skip` / `splice` returns, whatever `len` the guest asks for. */
+  maxReadBytes: number;
+  /**
+   * Files of the preopens kept open at once (host fds); past it the least recently used one is
+   * closed, and reopened by its path when used again.
+   */
+  maxOpenFiles: number;
 }
 
 export const DEFAULT_WASI_LIMITS: Readonly<WasiLimits> = Object.freeze({
@@ -50,13 +72,38 @@ export const DEFAULT_WASI_LIMITS: Readonly<WasiLimits> = Object.freeze({
   maxOutputBytesPerCall: 64 * 1024,
   maxWriteBytes: 64 * 1024,
   maxRandomBytes: 1024 * 1024,
+  maxReadBytes: 64 * 1024,
+  maxOpenFiles: 64,
 });
 
+/** Which standard streams are terminals (`wasi:cli/terminal-*`); none unless the embedder says so. */
+export interface WasiTerminals {
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+
 export interface WasiOptions {
-  /** Lines the component writes to stdout; discarded when absent. */
+  /** Lines the component writes to stdout, capped (see `limits`); discarded when absent. */
   stdout?: LineSink;
-  /** Lines the component writes to stderr; discarded when absent. */
+  /** Lines the component writes to stderr, capped (see `limits`); discarded when absent. */
   stderr?: LineSink;
+  /**
+   * Every byte the component writes to stdout, as written: no line splitting, no caps
+   * (`fdSink(1)` for a process's own stdout). Instead of `stdout`, not with it.
+   */
+  stdoutBytes?: ByteSink;
+  /** Every byte the component writes to stderr, as written (`fdSink(2)`). Instead of `stderr`. */
+  stderrBytes?: ByteSink;
+  /**
+   * What the component reads from stdin: `bytesSource(...)`, `fdSource(0)` for a process's own
+   * stdin. Default: at its end at once.
+   */
+  stdin?: ByteSource;
+  /** Which standard streams the component is told are terminals; default none. */
+  terminals?: WasiTerminals;
+  /** `initial-cwd`; none by default. */
+  initialCwd?: string;
   /** `get-environment`; empty by default (the host's `process.env` is never used). */
   env?: Readonly<Record<string, string>>;
   /** `get-arguments`; empty by default. */
@@ -72,12 +119,19 @@ export interface WasiOptions {
   /** Told the status the component passed to `exit` (0 = success) before the call fails. */
   onExit?: (status: number) => void;
   limits?: Partial<WasiLimits>;
+  /** Directories the guest may use; none by default (nothing of the host is reachable). */
+  preopens?: readonly Preopen[];
 }
 
 /** Options with every default applied; what the interface files receive. */
 export interface WasiContext {
   readonly stdout: LineSink | undefined;
   readonly stderr: LineSink | undefined;
+  readonly stdoutBytes: ByteSink | undefined;
+  readonly stderrBytes: ByteSink | undefined;
+  readonly stdin: ByteSource;
+  readonly terminals: Readonly<Required<WasiTerminals>>;
+  readonly initialCwd: string | undefined;
   readonly env: readonly (readonly [string, string])[];
   readonly args: readonly string[];
   readonly wallClock: WallClock;
@@ -86,6 +140,7 @@ export interface WasiContext {
   readonly denied: DeniedCallback;
   readonly onExit: ((status: number) => void) | undefined;
   readonly limits: Readonly<WasiLimits>;
+  readonly preopens: readonly Readonly<Preopen>[];
 }
 
 export const systemWallClock: WallClock = {
@@ -118,9 +173,27 @@ export function resolveOptions(options: WasiOptions): WasiContext {
   // Copied now: a later change to the caller's objects must not reach a running component.
   const env = Object.entries(options.env ?? {}).map(([k, v]) => [String(k), String(v)] as const);
   const onDenied = options.onDenied;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    if (options[stream] !== undefined && options[`${stream}Bytes`] !== undefined) {
+      throw new AirssysError(
+        'invalid-argument',
+        `wasi options: give ${stream} (lines) or ${stream}Bytes (raw bytes), not both`,
+      );
+    }
+  }
+  const terminals = options.terminals ?? {};
   return {
     stdout: options.stdout,
     stderr: options.stderr,
+    stdoutBytes: options.stdoutBytes,
+    stderrBytes: options.stderrBytes,
+    stdin: options.stdin ?? bytesSource(),
+    terminals: Object.freeze({
+      stdin: terminals.stdin === true,
+      stdout: terminals.stdout === true,
+      stderr: terminals.stderr === true,
+    }),
+    initialCwd: options.initialCwd === undefined ? undefined : String(options.initialCwd),
     env: Object.freeze(env),
     args: Object.freeze((options.args ?? []).map(String)),
     wallClock: options.wallClock ?? systemWallClock,
@@ -129,5 +202,6 @@ export function resolveOptions(options: WasiOptions): WasiContext {
     denied: onDenied === undefined ? () => {} : onDenied,
     onExit: options.onExit,
     limits: Object.freeze(limits),
+    preopens: Object.freeze((options.preopens ?? []).map((p) => Object.freeze({ ...p }))),
   };
 }

@@ -1,59 +1,226 @@
 /**
- * `wasi:io/error` and `wasi:io/streams`: the only streams a component gets are its stdout and
- * stderr (lines into the host's sinks, see `line-output.ts`) and a stdin that is closed. Writes
- * never block and never fail; a write larger than `check-write` permits, or a blocking write over
- * 4096 bytes, traps as the WASI text specifies (wasmtime does the same). `splice` reads from an
- * input stream, and the only input stream is closed, so it reports `closed`.
+ * `wasi:io/error` and `wasi:io/streams`, over the ports of `byte-io.ts`: an `input-stream`
+ * reads a `ByteSource` (stdin), an `output-stream` writes a `ByteSink` (stdout and stderr: raw
+ * bytes, or lines through `line-output.ts`). Any other stream (a file) is a new source or sink;
+ * the WIT rules live here once:
+ *
+ * - Reads never block: `read` returns what is there, perhaps nothing; at the end of the source
+ *   the stream is `closed`. `blocking-read` waits for data or the end, up to the call's
+ *   deadline (then the call ends with `timeout`, see poll.ts). `len` is capped at
+ *   `maxReadBytes` (the WIT allows returning fewer bytes).
+ * - Sinks take every write before returning, so `check-write` always permits `maxWriteBytes`,
+ *   nothing is left to flush and `subscribe` is always ready. A write past the permit, or a
+ *   blocking write past 4096 bytes, traps as the WIT says (wasmtime does the same).
+ * - A source or sink that fails makes the operation answer `last-operation-failed` with an
+ *   `error` whose `to-debug-string` says what failed and why; the stream is `closed` after.
+ * - `splice` moves what `read` would return into the output stream; `blocking-splice` first
+ *   waits for the input as `blocking-read` does.
  */
 
-import type { LineOutput } from './line-output.js';
-import { Pollable } from './poll.js';
-import { err, guestTrap, type Interface, length, OK_EMPTY, ok, type Result, self } from './values.js';
+import type { CallBudget } from '../engine/call-budget.js';
+import { type ByteSink, type ByteSource, DeadlineReached } from './byte-io.js';
+import { Pollable, ReadyPollable, waitForAny } from './poll.js';
+import {
+  budgeted,
+  err,
+  guestTrap,
+  type Interface,
+  length,
+  OK_EMPTY,
+  ok,
+  type Result,
+  self,
+} from './values.js';
 
 /** The most `blocking-write-and-flush` and `blocking-write-zeroes-and-flush` take (WASI). */
 export const BLOCKING_WRITE_MAX = 4096;
 
-/** The host object behind an `error` handle. */
+/** The host object behind an `error` handle: why a stream operation failed. */
 export class IoError {
-  constructor(readonly message: string) {}
+  constructor(
+    /** What `to-debug-string` returns. */
+    readonly message: string,
+    /** The Node error code behind it (`EPIPE`, `ENOSPC`…), for mapping to a filesystem `error-code`. */
+    readonly errno?: string,
+    readonly cause?: unknown,
+  ) {}
+
+  static from(stream: string, operation: string, cause: unknown): IoError {
+    const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    return new IoError(
+      `${operation} on ${stream} failed: ${why}`,
+      typeof errno === 'string' ? errno : undefined,
+      cause,
+    );
+  }
 }
 
-type StreamError = { tag: 'last-operation-failed'; val: IoError } | { tag: 'closed' };
+export type StreamError = { tag: 'last-operation-failed'; val: IoError } | { tag: 'closed' };
 
 const CLOSED: Result<never, StreamError> = Object.freeze(err({ tag: 'closed' } as const));
+const EMPTY = new Uint8Array(0);
 
-/** The host object behind an `input-stream` handle: stdin, always at its end. */
-export class InputStream {
-  constructor(readonly name: string) {}
+function failed(error: IoError): Result<never, StreamError> {
+  return err({ tag: 'last-operation-failed', val: error });
 }
 
-/** The host object behind an `output-stream` handle: stdout or stderr. */
-export class OutputStream {
+/** The host object behind an `input-stream` handle. */
+export class InputStream {
+  private closed = false;
+
   constructor(
     readonly name: string,
-    private readonly output: LineOutput,
+    private readonly source: ByteSource,
+    private readonly maxRead: number,
+  ) {}
+
+  /** `read`: what is available now (perhaps nothing), `closed` at the end. */
+  read(len: bigint): Result<Uint8Array, StreamError> {
+    if (this.closed) return CLOSED;
+    const n = Math.min(length(len), this.maxRead);
+    if (n === 0) return ok(EMPTY);
+    let bytes: Uint8Array | null;
+    try {
+      bytes = this.source.read(n);
+    } catch (error) {
+      this.closed = true;
+      return failed(IoError.from(this.name, 'read', error));
+    }
+    if (bytes === null) {
+      this.closed = true;
+      return CLOSED;
+    }
+    return ok(bytes.length > n ? bytes.subarray(0, n) : bytes);
+  }
+
+  /** `blocking-read`: waits (within the call's budget) until there is data or the end. */
+  blockingRead(len: bigint, budget: CallBudget): Result<Uint8Array, StreamError> {
+    for (;;) {
+      const result = this.read(len);
+      if (result.tag === 'err' || result.val.length > 0 || len === 0n) return result;
+      waitForAny([this.subscribe()], budget);
+    }
+  }
+
+  /** True when a read would not wait: data, the end, or an error is there. */
+  ready(): boolean {
+    if (this.closed) return true;
+    try {
+      return this.source.ready();
+    } catch {
+      return true; // the next read reports the error
+    }
+  }
+
+  subscribe(): Pollable {
+    return new InputPollable(this, this.source);
+  }
+}
+
+class InputPollable extends Pollable {
+  constructor(
+    private readonly stream: InputStream,
+    private readonly input: ByteSource,
+  ) {
+    super(stream.name);
+  }
+
+  ready(): boolean {
+    return this.stream.ready();
+  }
+
+  override wait(until: number): void {
+    try {
+      this.input.wait(until);
+    } catch {
+      // A failing source is ready: the next read reports the error.
+    }
+  }
+}
+
+/** The host object behind an `output-stream` handle. */
+export class OutputStream {
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly sink: ByteSink,
     private readonly permit: number,
   ) {}
 
   checkWrite(): Result<bigint, StreamError> {
-    return ok(BigInt(this.permit));
+    return this.closed ? CLOSED : ok(BigInt(this.permit));
   }
 
-  write(contents: Uint8Array, fn: string, max = this.permit): Result<undefined, StreamError> {
+  /** `write` (and the blocking writes, with `max` 4096): all of `contents`, before returning. */
+  write(
+    contents: Uint8Array,
+    fn: string,
+    budget: CallBudget,
+    max = this.permit,
+  ): Result<undefined, StreamError> {
+    if (this.closed) return CLOSED;
     if (contents.length > max) {
       throw guestTrap(fn, `${contents.length} bytes is more than the ${max} permitted`, {
         permitted: max,
         length: contents.length,
       });
     }
-    this.output.write(contents);
+    if (contents.length === 0) return OK_EMPTY;
+    try {
+      this.sink.write(contents, budget.deadline());
+    } catch (error) {
+      // The sink stopped at the deadline (a reader that does not read): the call's time is up.
+      if (error instanceof DeadlineReached) budget.expire();
+      this.closed = true;
+      return failed(IoError.from(this.name, 'write', error));
+    }
     return OK_EMPTY;
   }
 
-  writeZeroes(len: bigint, fn: string, max = this.permit): Result<undefined, StreamError> {
+  writeZeroes(
+    len: bigint,
+    fn: string,
+    budget: CallBudget,
+    max = this.permit,
+  ): Result<undefined, StreamError> {
+    if (this.closed) return CLOSED;
     const n = length(len);
     if (n > max) throw guestTrap(fn, `${len} bytes is more than the ${max} permitted`, { permitted: max });
-    return this.write(new Uint8Array(n), fn, max);
+    return this.write(new Uint8Array(n), fn, budget, max);
+  }
+
+  flush(): Result<undefined, StreamError> {
+    if (this.closed) return CLOSED;
+    try {
+      this.sink.flush?.();
+    } catch (error) {
+      this.closed = true;
+      return failed(IoError.from(this.name, 'flush', error));
+    }
+    return OK_EMPTY;
+  }
+
+  /** `splice` / `blocking-splice`: what a (blocking) read of `src` returns, written here. */
+  splice(
+    src: InputStream,
+    len: bigint,
+    fn: string,
+    budget: CallBudget,
+    blocking: boolean,
+  ): Result<bigint, StreamError> {
+    if (this.closed) return CLOSED;
+    const n = len < BigInt(this.permit) ? len : BigInt(this.permit);
+    const read = blocking ? src.blockingRead(n, budget) : src.read(n);
+    if (read.tag === 'err') return read;
+    const written = this.write(read.val, fn, budget);
+    return written.tag === 'err' ? written : ok(BigInt(read.val.length));
+  }
+
+  subscribe(): Pollable {
+    // Every write is taken at once (or fails): the stream is always ready for the next one.
+    return new ReadyPollable(this.name);
   }
 }
 
@@ -69,6 +236,10 @@ function input(value: unknown, name: string): InputStream {
   return self(value, InputStream, where(name));
 }
 
+function skipped(result: Result<Uint8Array, StreamError>): Result<bigint, StreamError> {
+  return result.tag === 'err' ? result : ok(BigInt(result.val.length));
+}
+
 export function errorInterface(): Interface {
   return {
     '[method]error.to-debug-string': (e: unknown) =>
@@ -77,51 +248,52 @@ export function errorInterface(): Interface {
 }
 
 export function streamsInterface(): Interface {
-  const closed = (name: string) => (stream: unknown) => {
-    input(stream, name);
-    return CLOSED;
-  };
-  // Every write is handed on at once: there is never anything left to flush.
-  const flushed = (name: string) => (stream: unknown) => {
-    out(stream, name);
-    return OK_EMPTY;
-  };
-  return {
-    [`${I}read`]: closed(`${I}read`),
-    [`${I}blocking-read`]: closed(`${I}blocking-read`),
-    [`${I}skip`]: closed(`${I}skip`),
-    [`${I}blocking-skip`]: closed(`${I}blocking-skip`),
-    [`${I}subscribe`]: (s: unknown) => new Pollable(input(s, `${I}subscribe`).name),
+  return budgeted((budget) => ({
+    [`${I}read`]: (s: unknown, len: bigint) => input(s, `${I}read`).read(len),
+    [`${I}blocking-read`]: (s: unknown, len: bigint) =>
+      input(s, `${I}blocking-read`).blockingRead(len, budget),
+    [`${I}skip`]: (s: unknown, len: bigint) => skipped(input(s, `${I}skip`).read(len)),
+    [`${I}blocking-skip`]: (s: unknown, len: bigint) =>
+      skipped(input(s, `${I}blocking-skip`).blockingRead(len, budget)),
+    [`${I}subscribe`]: (s: unknown) => input(s, `${I}subscribe`).subscribe(),
 
     [`${M}check-write`]: (s: unknown) => out(s, `${M}check-write`).checkWrite(),
     [`${M}write`]: (s: unknown, contents: Uint8Array) =>
-      out(s, `${M}write`).write(contents, where(`${M}write`)),
-    [`${M}blocking-write-and-flush`]: (s: unknown, contents: Uint8Array) =>
-      out(s, `${M}blocking-write-and-flush`).write(
+      out(s, `${M}write`).write(contents, where(`${M}write`), budget),
+    [`${M}blocking-write-and-flush`]: (s: unknown, contents: Uint8Array) => {
+      const stream = out(s, `${M}blocking-write-and-flush`);
+      const written = stream.write(
         contents,
         where(`${M}blocking-write-and-flush`),
+        budget,
         BLOCKING_WRITE_MAX,
-      ),
-    [`${M}flush`]: flushed(`${M}flush`),
-    [`${M}blocking-flush`]: flushed(`${M}blocking-flush`),
-    [`${M}subscribe`]: (s: unknown) => new Pollable(out(s, `${M}subscribe`).name),
+      );
+      return written.tag === 'err' ? written : stream.flush();
+    },
+    [`${M}flush`]: (s: unknown) => out(s, `${M}flush`).flush(),
+    [`${M}blocking-flush`]: (s: unknown) => out(s, `${M}blocking-flush`).flush(),
+    [`${M}subscribe`]: (s: unknown) => out(s, `${M}subscribe`).subscribe(),
     [`${M}write-zeroes`]: (s: unknown, len: bigint) =>
-      out(s, `${M}write-zeroes`).writeZeroes(len, where(`${M}write-zeroes`)),
-    [`${M}blocking-write-zeroes-and-flush`]: (s: unknown, len: bigint) =>
-      out(s, `${M}blocking-write-zeroes-and-flush`).writeZeroes(
+      out(s, `${M}write-zeroes`).writeZeroes(len, where(`${M}write-zeroes`), budget),
+    [`${M}blocking-write-zeroes-and-flush`]: (s: unknown, len: bigint) => {
+      const stream = out(s, `${M}blocking-write-zeroes-and-flush`);
+      const written = stream.writeZeroes(
         len,
         where(`${M}blocking-write-zeroes-and-flush`),
+        budget,
         BLOCKING_WRITE_MAX,
+      );
+      return written.tag === 'err' ? written : stream.flush();
+    },
+    [`${M}splice`]: (s: unknown, src: unknown, len: bigint) =>
+      out(s, `${M}splice`).splice(input(src, `${M}splice`), len, where(`${M}splice`), budget, false),
+    [`${M}blocking-splice`]: (s: unknown, src: unknown, len: bigint) =>
+      out(s, `${M}blocking-splice`).splice(
+        input(src, `${M}blocking-splice`),
+        len,
+        where(`${M}blocking-splice`),
+        budget,
+        true,
       ),
-    [`${M}splice`]: (s: unknown, src: unknown) => {
-      out(s, `${M}splice`);
-      input(src, `${M}splice`);
-      return CLOSED;
-    },
-    [`${M}blocking-splice`]: (s: unknown, src: unknown) => {
-      out(s, `${M}blocking-splice`);
-      input(src, `${M}blocking-splice`);
-      return CLOSED;
-    },
-  };
+  }));
 }

@@ -5,6 +5,7 @@
  */
 
 import { AirssysError } from '../../shared/errors.js';
+import { type CallBudget, UNBOUNDED_CALL, withCallBudget } from '../engine/call-budget.js';
 import type { HostFunction } from '../engine/link.js';
 
 /** One imported interface: host functions keyed by WIT name (`[method]output-stream.write`). */
@@ -43,4 +44,26 @@ export function self<T>(value: unknown, kind: abstract new (...args: any[]) => T
   throw new AirssysError('internal', `${fn}: the handle is not one this WASI implementation created`, {
     blame: 'host',
   });
+}
+
+/**
+ * An interface whose functions may wait, so need their caller's deadline (`withCallBudget`):
+ * `make` builds the functions for one budget, once per linked instance (and once, unbounded,
+ * for direct calls).
+ */
+export function budgeted(make: (budget: CallBudget) => Interface): Interface {
+  const made = new WeakMap<CallBudget, Interface>();
+  const forBudget = (budget: CallBudget): Interface => {
+    let functions = made.get(budget);
+    if (functions === undefined) {
+      functions = make(budget);
+      made.set(budget, functions);
+    }
+    return functions;
+  };
+  const linked: Interface = {};
+  for (const name of Object.keys(forBudget(UNBOUNDED_CALL))) {
+    linked[name] = withCallBudget((budget) => forBudget(budget)[name]);
+  }
+  return linked;
 }

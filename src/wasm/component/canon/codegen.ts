@@ -6,6 +6,7 @@
  */
 
 import type { ResourceType, StringEncoding, ValType } from '../types.js';
+import { borrowsByRep } from './handles.js';
 import {
   alignment,
   type CoreType,
@@ -91,6 +92,8 @@ export class Gen {
   constructor(
     readonly fname: string,
     readonly encoding: StringEncoding,
+    /** The component instance values are lowered into (see `LiftOptions.componentInstance`). */
+    readonly callee?: number,
   ) {}
 
   v(prefix: string): string {
@@ -183,14 +186,19 @@ export class Gen {
               : 'lowerOwnGuest'
             : rt.origin === 'host'
               ? 'lowerBorrowHost'
-              : 'lowerBorrowGuest';
+              : borrowsByRep(rt, this.callee)
+                ? 'lowerBorrowGuest'
+                : 'lowerBorrowGuestHandle';
         const expected =
           rt.origin === 'host'
-            ? `a ${rt.name} resource object`
+            ? t.kind === 'own' && role === 'arg'
+              ? `a live ${rt.name} resource object the guest does not already own`
+              : `a live ${rt.name} resource object`
             : t.kind === 'own'
               ? `an owned ${rt.name} Resource of this instance`
               : `a live ${rt.name} Resource of this instance`;
-        this.emit(`const ${h} = ${fn}(hs, ${rt.id}, ${src});`);
+        const minting = fn === 'lowerOwnHost' ? `, ${role === 'result'}` : '';
+        this.emit(`const ${h} = ${fn}(hs, ${rt.id}, ${src}${minting});`);
         this.emit(`if (${h} < 0) ${bad(expected)}`);
         return { expr: h, type: 'i32' };
       }

@@ -4,22 +4,31 @@
  * resources the guest implements.
  *
  * - Host-origin resources (`origin: 'host'`): the host's own JS objects. Lowering `own<T>` or
- *   `borrow<T>` into the guest stores the object in the table and passes the i32 index; lifting
- *   `own<T>` removes it and returns the object, lifting `borrow<T>` returns the object.
+ *   `borrow<T>` into the guest stores the object in the table and passes the i32 index, after
+ *   `host-resources.ts` has checked it is a live T; lifting `own<T>` removes it and returns the
+ *   object, lifting `borrow<T>` returns the object.
  * - Guest-origin resources (`origin: 'guest'`): the guest creates handles with `resource.new`; a
  *   handle that reaches the host (as `own<T>`) becomes a `Resource` object carrying the guest's
  *   `rep`. Passing it back as `own<T>` moves it into the table again (the object is then spent);
- *   passing it as `borrow<T>` hands the guest its `rep` directly (the guest implements `T`).
+ *   passing it as `borrow<T>` hands the guest its `rep` directly when the lifted function
+ *   belongs to the (nested) instance that implements `T`, a borrow handle otherwise. A borrow
+ *   the guest lends to a host import is a `Resource` that goes dead when the import returns.
+ * - Nested instances of a composed component share this one table: handles are still checked
+ *   by resource type, but one nested instance could name another's handle by its index. The
+ *   component is one trust domain to the host; isolation between its parts is not enforced.
+ * - Destructors: dropping the last own handle of a guest resource whose type has a `dtor` runs
+ *   it once, with the rep: inside the guest's call for `resource.drop`, and through `enter` (the
+ *   engine's entry guard, with a fresh fuel slice) for `Resource.drop()` from the host.
  *
  * Not supported (documented gaps): lend counting on borrows the guest passes to host imports
  * (an import call is synchronous and the instance cannot be re-entered, so nothing can drop the
  * lent handle meanwhile); cross-instance transfer of guest resources (a `Resource` only goes
- * back to the instance it came from); destructors run through `setDestructor`, outside the
- * instance's re-entry guard (the engine should wrap them).
+ * back to the instance it came from).
  */
 
 import { AirssysError } from '../../../shared/errors.js';
 import type { ResourceType } from '../types.js';
+import { HostResources } from './host-resources.js';
 
 /** A guest-implemented resource as seen by the host. */
 export class Resource {
@@ -30,8 +39,8 @@ export class Resource {
   readonly rep: number;
   /** `true` while the host owns it; `false` for a borrow, or once moved back into the guest or dropped. */
   owned: boolean;
-  /** `true` for a borrow lent to the host for the duration of one import call. */
-  readonly borrowed: boolean;
+  /** `true` for a borrow lent to the host, until the import call it was lent to returns. */
+  borrowed: boolean;
 
   constructor(owner: HandleTables, type: ResourceType, rep: number, owned: boolean) {
     this.owner = owner;
@@ -41,7 +50,12 @@ export class Resource {
     this.borrowed = !owned;
   }
 
-  /** Drops an owned guest resource: runs the destructor registered for its type, if any. */
+  /**
+   * Drops an owned guest resource: runs its type's destructor, if any, exactly once. Throws
+   * `invalid-argument` when the host does not own it (already dropped, moved or borrowed), and
+   * the engine's `trap` without dropping it when the instance cannot be entered (from inside a
+   * host import, or after a trap).
+   */
   drop(): void {
     if (!this.owned) {
       throw new AirssysError(
@@ -49,8 +63,16 @@ export class Resource {
         `resource ${this.type.name}: not owned by the host (already dropped, moved or borrowed)`,
       );
     }
-    this.owned = false;
-    this.owner.destructors.get(this.type.id)?.(this.rep);
+    const owner = this.owner;
+    const destructor = owner.hostDestructors.get(this.type.id) ?? owner.destructors.get(this.type.id);
+    if (destructor === undefined) {
+      this.owned = false;
+      return;
+    }
+    owner.enter(`[dtor]${this.type.name}`, () => {
+      this.owned = false;
+      destructor(this.rep);
+    });
   }
 }
 
@@ -70,17 +92,37 @@ export class HandleTables {
   borrows = 0;
   /** Indices of the borrow handles lent by the current export call. */
   readonly lent: number[] = [];
-  /** Destructors of guest resources (by resource id), called with the rep when an own handle is dropped. */
+  /** Guest resources the guest lent to the host imports now running (innermost last). */
+  readonly lentToHost: Resource[] = [];
+  /** Destructors of guest resources (by resource id), called with the rep while the guest runs (`resource.drop`). */
   readonly destructors = new Map<number, (rep: number) => void>();
+  /** The same destructors as called from the host (`Resource.drop()`, through `enter`). */
+  readonly hostDestructors = new Map<number, (rep: number) => void>();
+  /** Which JS objects stand for which host resource types. */
+  readonly host = new HostResources();
   /** Called when the guest drops an owned host resource. */
   onHostDrop: ((type: ResourceType, value: unknown) => void) | undefined = undefined;
+  /**
+   * Runs guest code the host starts outside an export call (a destructor); the engine replaces
+   * it with its entry guard, which throws instead of re-entering a busy or trapped instance.
+   */
+  enter: (what: string, run: () => void) => void = (_what, run) => run();
 
   constructor(types: readonly ResourceType[] = []) {
     this.types = new Map(types.map((t) => [t.id, t]));
   }
 
-  setDestructor(resourceId: number, destructor: (rep: number) => void): void {
-    this.destructors.set(resourceId, destructor);
+  /**
+   * Registers a guest resource's destructor: `inGuest` for `resource.drop` inside a call,
+   * `fromHost` (default: the same) for `Resource.drop()`, which runs it through `enter`.
+   */
+  setDestructor(
+    resourceId: number,
+    inGuest: (rep: number) => void,
+    fromHost: (rep: number) => void = inGuest,
+  ): void {
+    this.destructors.set(resourceId, inGuest);
+    this.hostDestructors.set(resourceId, fromHost);
   }
 
   insert(type: number, rep: unknown, own: boolean): number {
@@ -162,6 +204,7 @@ export function resourceDrop(
   }
   const type = h.types.get(resourceId);
   if (type?.origin === 'host') {
+    h.host.released(e.rep, true);
     h.onHostDrop?.(type, e.rep);
     return;
   }
@@ -170,15 +213,18 @@ export function resourceDrop(
 
 // ---- helpers called by generated code ------------------------------------------------------
 
-/** Lowers an own host resource: stores the host's object, returns the handle (or -1 if not an object). */
-export function lowerOwnHost(h: HandleTables, resourceId: number, value: unknown): number {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return -1;
+/**
+ * Lowers an own host resource: stores the host's object, returns the handle, or -1 when it is
+ * not a live object of this resource type. `minting`: it is an import's result (see host-resources.ts).
+ */
+export function lowerOwnHost(h: HandleTables, resourceId: number, value: unknown, minting: boolean): number {
+  if (value instanceof Resource || !h.host.giveOwn(resourceId, value, minting)) return -1;
   return h.insert(resourceId, value, true);
 }
 
-/** Lowers a borrow of a host resource for the duration of an export call. */
+/** Lowers a borrow of a host resource for the duration of an export call; -1 if not a live one. */
 export function lowerBorrowHost(h: HandleTables, resourceId: number, value: unknown): number {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return -1;
+  if (value instanceof Resource || !h.host.lend(resourceId, value)) return -1;
   const i = h.insert(resourceId, value, false);
   h.borrows++;
   h.lent.push(i);
@@ -193,11 +239,32 @@ export function lowerOwnGuest(h: HandleTables, resourceId: number, value: unknow
   return h.insert(resourceId, value.rep, true);
 }
 
+/**
+ * Whether a borrow of `type` passed to component instance `callee` is its rep: the canonical
+ * ABI hands the implementer its rep, and anyone else a borrow handle. Host resources never are.
+ */
+export function borrowsByRep(type: ResourceType, callee: number | undefined): boolean {
+  if (type.origin === 'host') return false;
+  return callee === undefined || type.implementer === undefined || type.implementer === callee;
+}
+
+function isLiveGuest(h: HandleTables, resourceId: number, value: unknown): value is Resource {
+  if (!(value instanceof Resource) || value.owner !== h || value.type.id !== resourceId) return false;
+  return value.owned || value.borrowed;
+}
+
 /** A borrow of a guest resource passed to the guest that implements it is its rep; -1 if invalid. */
 export function lowerBorrowGuest(h: HandleTables, resourceId: number, value: unknown): number {
-  if (!(value instanceof Resource) || value.owner !== h || value.type.id !== resourceId) return -1;
-  if (!value.owned && !value.borrowed) return -1;
-  return value.rep;
+  return isLiveGuest(h, resourceId, value) ? value.rep : -1;
+}
+
+/** A borrow of a guest resource passed to a guest that does not implement it: a borrow handle. */
+export function lowerBorrowGuestHandle(h: HandleTables, resourceId: number, value: unknown): number {
+  if (!isLiveGuest(h, resourceId, value)) return -1;
+  const i = h.insert(resourceId, value.rep, false);
+  h.borrows++;
+  h.lent.push(i);
+  return i;
 }
 
 export function liftOwn(h: HandleTables, type: ResourceType, i: number, fn: string): unknown {
@@ -205,11 +272,23 @@ export function liftOwn(h: HandleTables, type: ResourceType, i: number, fn: stri
   const e = h.get(i, type.id, `${fn}: own<${type.name}>`);
   if (!e.own) throw trap(`${fn}: own<${type.name}>: handle ${i} is a borrow, not an own handle`);
   h.remove(i);
-  return type.origin === 'host' ? e.rep : new Resource(h, type, e.rep as number, true);
+  if (type.origin === 'guest') return new Resource(h, type, e.rep as number, true);
+  h.host.released(e.rep, false);
+  return e.rep;
 }
 
 export function liftBorrow(h: HandleTables, type: ResourceType, i: number, fn: string): unknown {
   i >>>= 0;
   const e = h.get(i, type.id, `${fn}: borrow<${type.name}>`);
-  return type.origin === 'host' ? e.rep : new Resource(h, type, e.rep as number, false);
+  if (type.origin === 'host') return e.rep;
+  const lent = new Resource(h, type, e.rep as number, false);
+  h.lentToHost.push(lent);
+  return lent;
+}
+
+/** Ends the borrows the guest lent to a host import once it returns: those `Resource`s go dead. */
+export function endHostBorrows(h: HandleTables, from: number): void {
+  const lent = h.lentToHost;
+  for (let i = from; i < lent.length; i++) lent[i].borrowed = false;
+  lent.length = from;
 }

@@ -22,17 +22,17 @@
  *   option<option<U>> ↔ `{ tag: 'some', val } | { tag: 'none' }` (undefined/null accepted as none)
  * - result<T, E> ↔ `{ tag: 'ok', val } | { tag: 'err', val }` (`val` absent without payload; never thrown)
  * - flags ↔ object of booleans keyed by lowerCamelCase names (missing keys are `false` on input)
- * - own<T>/borrow<T> of a host resource ↔ the host's own JS object (see `handles.ts`);
- *   of a guest resource ↔ a `Resource` handle object
+ * - own<T>/borrow<T> of a host resource ↔ the host's own JS object, only a live one of exactly
+ *   T on input (see `host-resources.ts`); of a guest resource ↔ a `Resource` handle object
  */
 
 import { AirssysError } from '../../../shared/errors.js';
 import type { CanonOptionsShape, FuncType, ValType } from '../types.js';
 import { FlatIter, Gen } from './codegen.js';
-import type { HandleTables } from './handles.js';
+import { borrowsByRep, type HandleTables } from './handles.js';
 import {
   alignment,
-  containsKind,
+  containsType,
   flattenFuncType,
   flattenType,
   flattenTypes,
@@ -81,6 +81,17 @@ export interface LiftOptions {
   shape: CanonOptionsShape;
   fuelParam: boolean;
   name: string;
+  /**
+   * The lifted side of a fused adapter: called by guest code already running inside a call, so
+   * no entry guard and no fuel of its own; whatever it throws unwinds to the export being run.
+   */
+  fused?: boolean;
+  /**
+   * The component instance the lifted function belongs to (decoder numbering), to pass a
+   * borrow of a guest resource it implements as the rep and any other as a borrow handle.
+   * Unset: the component itself implements every guest resource.
+   */
+  componentInstance?: number;
 }
 
 export interface LowerOptions {
@@ -133,9 +144,13 @@ function checkShape(
   }
 }
 
-function hasHostBorrow(t: ValType): boolean {
-  if (t.kind === 'borrow') return t.resource.origin === 'host';
-  return containsKind(t, 'borrow') && JSON.stringify(t).includes('"origin":"host"');
+/** Whether lowering `t` into component instance `callee` lends it borrow handles it must drop. */
+function lendsHandles(t: ValType, callee: number | undefined): boolean {
+  return containsType(t, (x) => x.kind === 'borrow' && !borrowsByRep(x.resource, callee));
+}
+
+function hasGuestBorrow(t: ValType): boolean {
+  return containsType(t, (x) => x.kind === 'borrow' && x.resource.origin === 'guest');
 }
 
 function identifier(name: string, prefix: string): string {
@@ -197,7 +212,7 @@ function signature(type: FuncType) {
 /** Source-generated once per (type, options); returns a factory the engine calls per instance. */
 export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
   const { shape, fuelParam, name } = options;
-  const g = new Gen(name, shape.stringEncoding);
+  const g = new Gen(name, shape.stringEncoding, options.componentInstance);
   const { paramTypes, result, flatResults, paramsInMemory, resultInMemory } = signature(type);
   const needRealloc = paramTypes.some(usesMemory) || paramsInMemory;
   const needMemory = needRealloc || resultInMemory || (result !== undefined && usesMemory(result));
@@ -244,20 +259,33 @@ export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
     g.emit(`const res = ${value};`);
     value = 'res';
   }
-  const borrows = paramTypes.some(hasHostBorrow);
-  if (borrows) {
+  const borrows = paramTypes.some((t) => lendsHandles(t, options.componentInstance));
+  const notDropped = g.trap('borrow handles lent to the guest were not dropped before it returned');
+  if (borrows && options.fused) {
+    // The borrows of the export call being run stay counted: only this call's must be gone.
+    g.emit(`hs.lent.length = l0;`);
+    g.emit(`if (hs.borrows !== b0) ${notDropped}`);
+  } else if (borrows) {
     g.emit('hs.lent.length = 0;');
-    g.emit(
-      `if (hs.borrows !== 0) { hs.borrows = 0; ${g.trap('borrow handles lent to the guest were not dropped before it returned')} }`,
-    );
+    g.emit(`if (hs.borrows !== 0) { hs.borrows = 0; ${notDropped} }`);
   }
   if (shape.hasPostReturn) {
     g.emit(`if (postReturn !== undefined) postReturn(${flatResults.length > 0 ? 'r' : ''});`);
   }
-  g.emit('inst.state = 0;');
+  if (!options.fused) g.emit('inst.state = 0;');
   g.emit(`return ${value};`);
 
   const fn = identifier(name, 'lift');
+  if (options.fused) {
+    const inner = `return function ${fn}(${args.join(', ')}) {
+    ${borrows ? 'const b0 = hs.borrows, l0 = hs.lent.length;' : ''}
+    let entered = false;
+    ${g.body.join('\n    ')}
+  };`;
+    const source = build(g, needMemory, 'core, inst, realloc, postReturn', inner);
+    if (debug) console.log(source);
+    return instantiateSource<LiftFactory>(name, source, g.refs);
+  }
   const inner = `return function ${fn}(${args.join(', ')}) {
     if (inst.state !== 0) inst.cannotEnter();
     inst.state = 1;
@@ -286,6 +314,9 @@ export function compileLower(type: FuncType, options: LowerOptions): LowerFactor
 
   const core = flattenFuncType(type, 'lower');
   const cargs = core.params.map((_, i) => `c${i}`);
+  // Borrows of guest resources lent to the host die when the host function returns.
+  const guestBorrows = paramTypes.some(hasGuestBorrow);
+  if (guestBorrows) g.emit('const lb = hs.lentToHost.length;');
   if (needMemory) g.emit('refresh();');
   let values: string[];
   if (!paramsInMemory) {
@@ -308,10 +339,11 @@ export function compileLower(type: FuncType, options: LowerOptions): LowerFactor
       return x;
     });
   }
-  if (result === undefined) {
-    g.emit(`host(${values.join(', ')});`);
-  } else {
-    g.emit(`const r = host(${values.join(', ')});`);
+  const call = `host(${values.join(', ')})`;
+  if (!guestBorrows) g.emit(result === undefined ? `${call};` : `const r = ${call};`);
+  else if (result === undefined) g.emit(`try { ${call}; } finally { endHostBorrows(hs, lb); }`);
+  else g.emit(`let r; try { r = ${call}; } finally { endHostBorrows(hs, lb); }`);
+  if (result !== undefined) {
     if (!resultInMemory) {
       const parts = g.lowerFlat(result, 'r', 'result', 'result');
       g.emit(parts.length === 0 ? 'return;' : `return ${parts[0].expr};`);

@@ -278,18 +278,23 @@ export function usesMemory(t: ValType): boolean {
 }
 
 export function containsKind(t: ValType, kind: ValType['kind']): boolean {
-  if (t.kind === kind) return true;
+  return containsType(t, (x) => x.kind === kind);
+}
+
+/** Whether `t` or a type nested in it satisfies `test`. */
+export function containsType(t: ValType, test: (t: ValType) => boolean): boolean {
+  if (test(t)) return true;
   switch (t.kind) {
     case 'list':
-      return containsKind(t.element, kind);
+      return containsType(t.element, test);
     case 'record':
     case 'tuple':
-      return recordTypes(t).some((f) => containsKind(f, kind));
+      return recordTypes(t).some((f) => containsType(f, test));
     case 'variant':
     case 'enum':
     case 'option':
     case 'result':
-      return variantCases(t).some((c) => c.type !== undefined && containsKind(c.type, kind));
+      return variantCases(t).some((c) => c.type !== undefined && containsType(c.type, test));
     default:
       return false;
   }

@@ -6,9 +6,11 @@
 import { AirssysError } from '../../../shared/errors.js';
 import type { StringEncoding } from '../types.js';
 import {
+  endHostBorrows,
   liftBorrow,
   liftOwn,
   lowerBorrowGuest,
+  lowerBorrowGuestHandle,
   lowerBorrowHost,
   lowerOwnGuest,
   lowerOwnHost,
@@ -102,8 +104,10 @@ export const runtime = {
   lowerOwnGuest,
   lowerBorrowHost,
   lowerBorrowGuest,
+  lowerBorrowGuestHandle,
   liftOwn,
   liftBorrow,
+  endHostBorrows,
 };
 
 export const RUNTIME_NAMES = Object.keys(runtime);
