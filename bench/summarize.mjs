@@ -3,15 +3,10 @@
 // run, where both sides saw the same machine state).
 //   node bench/summarize.mjs bench/.tmp/run-*.json
 import { readFileSync } from 'node:fs';
-import { median } from './support.mjs';
+import { formatNs, median } from './support.mjs';
 
 const runs = process.argv.slice(2).map((file) => JSON.parse(readFileSync(file, 'utf8')));
-const fmt = (ns) =>
-  ns >= 1e6
-    ? `${(ns / 1e6).toFixed(2)} ms`
-    : ns >= 1e3
-      ? `${(ns / 1e3).toFixed(2)} µs`
-      : `${ns.toFixed(1)} ns`;
+const fmt = formatNs;
 
 const m = runs[0].machine;
 console.log(

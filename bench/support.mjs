@@ -9,6 +9,14 @@ export const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** A duration in nanoseconds as the tables print it: ns, µs or ms. */
+export const formatNs = (ns) =>
+  ns >= 1e6
+    ? `${(ns / 1e6).toFixed(2)} ms`
+    : ns >= 1e3
+      ? `${(ns / 1e3).toFixed(2)} µs`
+      : `${ns.toFixed(1)} ns`;
+
 export function machineInfo() {
   return {
     cpu: cpus()[0]?.model,

@@ -30,6 +30,13 @@ const BUILD = join(ROOT, 'fixtures', 'build');
 const EXAMPLES = join(ROOT, 'examples');
 const NODE_MODULES = join(ROOT, 'node_modules');
 const ADAPTER = join(NODE_MODULES, '@bytecodealliance', 'jco', 'lib', 'wasi_snapshot_preview1.reactor.wasm');
+const COMMAND_ADAPTER = join(
+  NODE_MODULES,
+  '@bytecodealliance',
+  'jco',
+  'lib',
+  'wasi_snapshot_preview1.command.wasm',
+);
 // Bump when the hashing or output layout changes: every fixture rebuilds.
 const LAYOUT_VERSION = '1';
 
@@ -194,25 +201,27 @@ async function extWit(name, world, ext) {
   };
 }
 
-// A C program built with wasi-libc as a reactor, made a component with the jco preview1 adapter
-// (its world: component.wit beside the source, named after the fixture).
-function wasiCComponent(name, source, flags = []) {
+// A C program built with wasi-libc, made a component with the jco preview1 adapter: a reactor
+// exporting the world in component.wit beside the source (named after the fixture), or with
+// `{ command: true }` a program with `main`, exporting wasi:cli/run (no WIT of its own).
+function wasiCComponent(name, source, flags = [], { command = false } = {}) {
+  const adapterFile = command ? COMMAND_ADAPTER : ADAPTER;
   return {
     name,
     kind: 'component',
     fingerprint: async () => [
       clang(),
       ...(await JCO_TRANSPILE()),
-      `adapter ${existsSync(ADAPTER) ? sha256(await readFile(ADAPTER)) : 'missing'}`,
+      `adapter ${existsSync(adapterFile) ? sha256(await readFile(adapterFile)) : 'missing'}`,
     ],
     async build(dir) {
       clang();
       if (!existsSync('/usr/lib/wasm32-wasi/libc.a')) {
         throw new BuildError('wasi-libc not found (/usr/lib/wasm32-wasi): run .ci/install-system-deps.sh');
       }
-      if (!existsSync(ADAPTER)) {
+      if (!existsSync(adapterFile)) {
         throw new BuildError(
-          `WASI adapter not found at ${relative(ROOT, ADAPTER)} (ships with @bytecodealliance/jco)`,
+          `WASI adapter not found at ${relative(ROOT, adapterFile)} (ships with @bytecodealliance/jco)`,
         );
       }
       const tmp = await tmpDir();
@@ -223,13 +232,17 @@ function wasiCComponent(name, source, flags = []) {
           '--sysroot=/usr',
           '-O2',
           ...flags,
-          '-mexec-model=reactor',
+          ...(command ? [] : ['-mexec-model=reactor']),
           '-o',
           out,
           join(dir, source),
         ]);
         const core = await readFile(out);
-        const adapters = [['wasi_snapshot_preview1', await readFile(ADAPTER)]];
+        const adapters = [['wasi_snapshot_preview1', await readFile(adapterFile)]];
+        if (command) {
+          const { componentNew } = await wasmTools();
+          return { 'component.wasm': await componentNew(core, adapters) };
+        }
         return { 'component.wasm': await coreToComponent(core, join(dir, 'component.wit'), name, adapters) };
       } finally {
         await rm(tmp, { recursive: true, force: true });
@@ -341,6 +354,8 @@ const FIXTURES = [
   wasiCComponent('c-wasi', 'greet.c'),
   // stdio, clocks, randomness, the environment, fopen and exit, for src/wasm/wasi/.
   wasiCComponent('c-wasi-io', 'io.c', ['-Wall', '-Werror']),
+  // A command (main, wasi:cli/run) as any C toolchain builds one: `airssys-wasm run` runs it.
+  wasiCComponent('c-wc', 'wc.c', ['-Wall', '-Werror'], { command: true }),
   {
     name: 'js',
     kind: 'component',
