@@ -1,36 +1,114 @@
 /**
- * `airssys-wasm run <dir|manifest> --call <export> [--args <json>] [--json]` (SPEC §8): load the
- * component under its manifest's limits and permissions, invoke one export, print the outcome
- * with the fuel it consumed and its wall time. Exit 0 when the call succeeded, 1 otherwise.
+ * `airssys-wasm run <component> [--dir HOST[::GUEST]]... [--env K[=V]]... [--inherit-env] [-- ARGS...]`
+ * runs a command component (one that exports `wasi:cli/run`) like `wasmtime run`: the guest's
+ * stdout and stderr are the process's, its exit status is the command's. A bare `.wasm` gets
+ * the host's default limits and nothing but what the flags grant; with a `Component.toml` the
+ * manifest's limits and grants apply and `--dir` may only narrow them.
+ *
+ * `--call <export> [--args <json>] [--json]` calls one export of a library-style component
+ * instead and prints its result (SPEC §8).
  */
 
+import { basename } from 'node:path';
+import { isatty } from 'node:tty';
 import type { Command } from 'commander';
 import { toAirssysError } from '../../shared/errors.js';
 import { argsFromJson } from '../../wasm/component/json-values.js';
+import type { Component } from '../../wasm/engine/engine.js';
+import { fdSink, fdSource } from '../../wasm/wasi/fd-io.js';
+import { type CommandOutcome, runCommand } from '../../wasm/wasi/run-command.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
 import { EXIT_FAILED, EXIT_OK, exitCodeFor, printJson, usage } from '../output.js';
+import { environmentFrom, preopensFrom } from '../run-grants.js';
 
 interface RunFlags extends EngineFlags {
-  call: string;
+  call?: string;
   args?: string;
   json?: boolean;
+  dir: string[];
+  env: string[];
+  inheritEnv?: boolean;
+  argv0?: string;
 }
+
+/**
+ * Exit status when the guest fails at run time (trap, out of fuel, timeout…), as `wasmtime run`
+ * exits after a trap: 128 + SIGABRT. A status the guest chose is passed on as it is.
+ */
+export const EXIT_GUEST_FAILED = 134;
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerRun(program: Command): void {
   withEngineOptions(
     program
       .command('run')
-      .description('load a component and invoke one export under its manifest limits')
-      .argument('<component>', 'component folder or its Component.toml')
-      .requiredOption('--call <export>', 'export to call: `add`, or `iface#func` / `iface.func`')
-      .option('--args <json>', 'arguments as a JSON array', '[]')
-      .option('--json', 'print one JSON document: {ok, result|error, fuel, ms}'),
-  ).action(async (path: string, flags: RunFlags) => {
-    process.exitCode = await run(path, flags);
+      .description('run a command component (wasi:cli/run), or call one export of a component with --call')
+      .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
+      .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
+      .option(
+        '--dir <host[::guest]>',
+        'give the guest a host directory, at guest path (default: the same path)',
+        collect,
+        [],
+      )
+      .option(
+        '--env <name[=value]>',
+        'set a guest environment variable (a bare name copies the host value)',
+        collect,
+        [],
+      )
+      .option('--inherit-env', "give the guest this process's whole environment")
+      .option('--argv0 <name>', 'the program name the guest sees as argv[0] (default: the .wasm file name)')
+      .option(
+        '--call <export>',
+        'call this export instead of wasi:cli/run: `add`, or `iface#func` / `iface.func`',
+      )
+      .option('--args <json>', 'with --call: arguments as a JSON array', '[]')
+      .option('--json', 'with --call: print one JSON document: {ok, result|error, fuel, ms}'),
+  ).action(async (path: string, args: string[], flags: RunFlags) => {
+    process.exitCode =
+      flags.call === undefined
+        ? await runToExit(path, args, flags)
+        : await callExport(path, flags.call, flags);
   });
 }
 
-async function run(path: string, flags: RunFlags): Promise<number> {
+async function runToExit(path: string, args: string[], flags: RunFlags): Promise<number> {
+  try {
+    if (flags.json) throw usage('--json goes with --call; a command prints what the component prints');
+    const component = await engineFrom(flags).load(path);
+    // The process's own stdio, raw, as wasmtime gives it: byte-exact output, piped stdin.
+    const stdin = fdSource(0);
+    let outcome: CommandOutcome;
+    try {
+      outcome = runCommand(component, {
+        // argv[0] is the binary's file name only, as wasmtime passes it: the host's paths stay the host's.
+        args: [flags.argv0 ?? basename(component.manifest.component.wasm), ...args],
+        env: environmentFrom(flags.env, flags.inheritEnv === true, process.env),
+        preopens: preopensFrom(
+          flags.dir,
+          path.toLowerCase().endsWith('.wasm') ? undefined : component.manifest,
+        ),
+        stdin,
+        stdoutBytes: fdSink(1),
+        stderrBytes: fdSink(2),
+        terminals: { stdin: isatty(0), stdout: isatty(1), stderr: isatty(2) },
+      });
+    } finally {
+      stdin.close();
+    }
+    if (outcome.ok) return outcome.status;
+    process.stderr.write(`error [${outcome.error.code}]: ${outcome.error.message}\n`);
+    return EXIT_GUEST_FAILED;
+  } catch (error) {
+    const failure = toAirssysError(error);
+    process.stderr.write(`error [${failure.code}]: ${failure.message}\n`);
+    return Math.max(EXIT_FAILED, exitCodeFor(failure.code));
+  }
+}
+
+async function callExport(path: string, name: string, flags: RunFlags): Promise<number> {
   const started = performance.now();
   try {
     let rawArgs: unknown;
@@ -39,9 +117,9 @@ async function run(path: string, flags: RunFlags): Promise<number> {
     } catch (error) {
       throw usage(`--args is not valid JSON: ${(error as Error).message}`);
     }
-    const component = await engineFrom(flags).load(path);
-    const args = argsFromJson(rawArgs, component.exportType(flags.call), flags.call);
-    const outcome = component.instantiate({}).invoke(flags.call, args);
+    const component: Component = await engineFrom(flags).load(path);
+    const args = argsFromJson(rawArgs, component.exportType(name), name);
+    const outcome = component.instantiate({}).invoke(name, args);
     const ms = Number(outcome.ms.toFixed(3));
     if (outcome.ok) {
       if (flags.json) printJson({ ok: true, result: outcome.value, fuel: outcome.fuel, ms });
