@@ -17,6 +17,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerNew } from './commands/new.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 import { registerStart, registerStop } from './commands/start-stop.js';
 import { registerStatus } from './commands/status.js';
 import { registerUninstall } from './commands/uninstall.js';
@@ -42,6 +43,7 @@ const program = new Command('airssys-wasm')
 registerNew(program);
 registerBuild(program);
 registerRun(program);
+registerServe(program);
 registerValidate(program);
 registerInspect(program);
 registerDemo(program);

@@ -1,0 +1,161 @@
+/**
+ * Calling a component's `wasi:http/incoming-handler` export for one request, as `wasmtime
+ * serve` does: the request goes in as an `incoming-request`, the answer comes out through a
+ * `response-outparam` into the server's `ResponseTarget`. Each call runs with the manifest's
+ * fuel and `timeout-ms`. By default every request gets a fresh instance (nothing a request
+ * leaves in the guest's memory reaches the next one); `reuseInstance` keeps an instance for the
+ * next request after a request it answered in full, which saves the instantiation for guests
+ * built to handle many requests per instance, at the price of that isolation. An instance whose
+ * request failed in any way is dropped. (StarlingMonkey's `fetch` event answers one request per
+ * instance: the second `handle` never sets its response, so it needs fresh instances.)
+ */
+
+import { AirssysError, toAirssysError } from '../../../shared/errors.js';
+import type { Component } from '../../engine/engine.js';
+import type { ComponentInstance, InvocationOutcome } from '../../engine/instance.js';
+import type { HostImports } from '../../engine/link.js';
+import { createWasi, type Wasi } from '../index.js';
+import { DEFAULT_WASI_LIMITS, type WasiOptions } from '../options.js';
+import { IncomingRequest, type RequestData } from './request.js';
+import { ResponseOutparam, type ResponseTarget } from './response.js';
+import { httpTypesInterface, outgoingHandlerInterface } from './types-interface.js';
+
+/** `wasi:http/incoming-handler@0.2.x#handle`: every 0.2 release, as the linker matches imports. */
+const HANDLE_EXPORT = /^wasi:http\/incoming-handler@0\.2\.\d+(?:-[0-9A-Za-z.-]+)?#handle$/;
+
+export interface IncomingHandlerOptions {
+  /** WASI for each instance (stdout and stderr, typically); created once per instance. */
+  wasi?: WasiOptions;
+  /** Keep a healthy instance for the next request instead of a fresh one each time. */
+  reuseInstance?: boolean;
+}
+
+export type HandleOutcome =
+  | { ok: true; fuel: number; ms: number }
+  | {
+      ok: false;
+      error: AirssysError;
+      /** The guest had set its response: its head, perhaps some of its body, went to the target. */
+      responded: boolean;
+      fuel: number;
+      ms: number;
+    };
+
+/** The name of the component's incoming-handler export, or undefined when it has none. */
+export function incomingHandlerExport(component: Component): string | undefined {
+  return component.plan.exports.find((e) => HANDLE_EXPORT.test(e.name))?.name;
+}
+
+interface Live {
+  instance: ComponentInstance;
+  wasi: Wasi;
+}
+
+export class IncomingHandler {
+  private readonly exportName: string;
+  private readonly imports: HostImports;
+  private idle: Live | undefined;
+
+  /** Throws `not-found` when the component does not export `wasi:http/incoming-handler`. */
+  constructor(
+    private readonly component: Component,
+    private readonly options: IncomingHandlerOptions = {},
+  ) {
+    const name = incomingHandlerExport(component);
+    if (name === undefined) {
+      const exports = component.plan.exports.map((e) => e.name).join(', ') || 'nothing';
+      throw new AirssysError(
+        'not-found',
+        `${component.name} is not an HTTP handler: it does not export wasi:http/incoming-handler (it exports ${exports}); build it for the wasi:http/proxy world`,
+        { blame: 'host', details: { export: 'wasi:http/incoming-handler#handle' } },
+      );
+    }
+    this.exportName = name;
+    const permit = options.wasi?.limits?.maxWriteBytes ?? DEFAULT_WASI_LIMITS.maxWriteBytes;
+    this.imports = {
+      'wasi:http/types@0.2': httpTypesInterface(permit),
+      'wasi:http/outgoing-handler@0.2': outgoingHandlerInterface(),
+    };
+  }
+
+  /**
+   * Instantiates now, so that a component that cannot link fails at start-up rather than on
+   * the first request (and, with `reuseInstance`, the first request does not pay for it).
+   */
+  prepare(): void {
+    const live = this.instantiate();
+    if (this.options.reuseInstance) this.idle = live;
+  }
+
+  /**
+   * Runs the guest for `request`, answering into `target`. Never throws for a guest failure:
+   * a trap, `out-of-fuel`, `timeout`, a `handle` that never set the response, or one that left
+   * its body unfinished is an outcome with its error.
+   *
+   * @example
+   * const outcome = handler.handle(request, target);
+   * if (!outcome.ok) log(`error [${outcome.error.code}]: ${outcome.error.message}`);
+   */
+  handle(request: RequestData, target: ResponseTarget): HandleOutcome {
+    let live: Live;
+    try {
+      live = this.idle ?? this.instantiate();
+    } catch (error) {
+      // Instantiation can fail per request too (memory, a start function that traps).
+      return { ok: false, error: toAirssysError(error), responded: false, fuel: 0, ms: 0 };
+    }
+    this.idle = undefined;
+    const maxRead = this.options.wasi?.limits?.maxReadBytes ?? DEFAULT_WASI_LIMITS.maxReadBytes;
+    const outparam = new ResponseOutparam(target);
+    let outcome: InvocationOutcome;
+    try {
+      outcome = live.instance.invoke(this.exportName, [new IncomingRequest(request, maxRead), outparam]);
+    } finally {
+      live.wasi.endCall();
+    }
+    const { fuel, ms } = outcome;
+    const answer = outparam.answer;
+    const responded = answer.kind === 'response';
+    if (!outcome.ok) return { ok: false, error: outcome.error, responded, fuel, ms };
+    if (answer.kind === 'none') {
+      return {
+        ok: false,
+        error: guestFailed('returned without calling response-outparam.set'),
+        responded,
+        fuel,
+        ms,
+      };
+    }
+    if (answer.kind === 'error') {
+      return {
+        ok: false,
+        error: guestFailed(`answered with the error-code ${answer.code.tag}`),
+        responded,
+        fuel,
+        ms,
+      };
+    }
+    if (answer.body !== undefined && !answer.body.finished) {
+      return {
+        ok: false,
+        error: guestFailed('returned without outgoing-body.finish: the response body is incomplete'),
+        responded,
+        fuel,
+        ms,
+      };
+    }
+    // Only after a request it answered in full: a guest that failed once is not trusted with the next.
+    if (this.options.reuseInstance && !live.instance.trapped) this.idle = live;
+    return { ok: true, fuel, ms };
+  }
+
+  private instantiate(): Live {
+    const wasi = createWasi(this.options.wasi);
+    const instance = this.component.instantiate({ ...wasi.imports, ...this.imports });
+    return { instance, wasi };
+  }
+}
+
+function guestFailed(what: string): AirssysError {
+  return new AirssysError('trap', `the guest's wasi:http handler ${what}`, { blame: 'guest' });
+}

@@ -1,0 +1,223 @@
+/**
+ * An HTTP/1.1 server (node:http) in front of an `IncomingHandler`: what `airssys-wasm serve`
+ * runs. The host does the protocol; the guest sees only well-formed requests:
+ *
+ * - A request Node cannot parse is answered 400 (431 for oversized headers) by the host and
+ *   never reaches the guest; so is a body over `maxBodyBytes` (413, read no further: the
+ *   connection is closed after the answer).
+ * - The body is read whole before the guest is called (host functions run synchronously, so
+ *   the guest cannot wait for bytes still on the wire); the response streams to the client as
+ *   the guest writes it, up to `maxBufferedBytes` that the client has not taken yet.
+ * - Guest calls run one at a time on this thread; `maxConcurrent` bounds the requests the
+ *   server holds at once (reading, waiting, running): past it, 503 without reading the body.
+ * - A guest that fails (trap, `out-of-fuel`, `timeout`, no response, a body never finished)
+ *   gets a 500 whose body names only the error code, and `error [code]: …` goes to `onError`.
+ *   The head is held back until the first body byte, so this holds until the guest has
+ *   written some of its body; after that the connection is cut instead (the client must not
+ *   take a partial body for a whole one). The server stays up for the next request.
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { AirssysError, toAirssysError } from '../../../shared/errors.js';
+import type { HandleOutcome, IncomingHandler } from './incoming-handler.js';
+import type { RequestData } from './request.js';
+import type { ResponseTarget } from './response.js';
+
+export interface HttpServeOptions {
+  host: string;
+  /** 0 picks a free port (read it back from `address`). */
+  port: number;
+  /** Largest request body read for the guest (default 1 MiB); past it, 413. */
+  maxBodyBytes?: number;
+  /** Requests held at once (default 64); past it, 503. */
+  maxConcurrent?: number;
+  /** Response bytes the client has not read yet past which a write fails (default 16 MiB). */
+  maxBufferedBytes?: number;
+  /** One line per failed request: `error [code]: METHOD /path: message`. */
+  onError?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CONCURRENT = 64;
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+export interface HttpServer {
+  /** Where it listens: `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `options.host:port` and answers every request with `handler`.
+ *
+ * @example
+ * const server = await serveHttp(new IncomingHandler(await engine.load('hello.wasm')), { host: '127.0.0.1', port: 0 });
+ * console.log(`listening on ${server.url}`);
+ */
+export async function serveHttp(handler: IncomingHandler, options: HttpServeOptions): Promise<HttpServer> {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
+  const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const onError = options.onError ?? (() => {});
+  let active = 0;
+
+  const server: Server = createServer((req, res) => {
+    if (active >= maxConcurrent) {
+      refuse(res, 503, 'server busy: too many requests at once');
+      req.resume();
+      return;
+    }
+    active++;
+    res.once('close', () => active--);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBody) {
+      refuse(res, 413, `request body over ${maxBody} bytes`);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > maxBody) {
+        refused = true;
+        refuse(res, 413, `request body over ${maxBody} bytes`);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => {
+      if (refused || res.destroyed) return;
+      run(req, res, Buffer.concat(chunks, size));
+    });
+  });
+
+  const run = (req: IncomingMessage, res: ServerResponse, body: Uint8Array): void => {
+    let outcome: HandleOutcome;
+    try {
+      outcome = handler.handle(requestData(req, body), nodeTarget(res, maxBuffered));
+    } catch (error) {
+      // A host bug fails this request, never the server.
+      outcome = { ok: false, error: toAirssysError(error), responded: false, fuel: 0, ms: 0 };
+    }
+    // A complete answer that still did not end the response: Node refused part of it.
+    if (outcome.ok && (res.writableEnded || res.destroyed)) return;
+    const error = outcome.ok
+      ? new AirssysError('internal', 'the response could not be sent (Node refused its head or body)', {
+          blame: 'host',
+        })
+      : outcome.error;
+    onError(`error [${error.code}]: ${req.method} ${req.url}: ${error.message}`);
+    if (!res.headersSent) {
+      // Only the code: the message may carry the guest's own text or the host's paths.
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(`internal server error [${error.code}]\n`);
+    } else if (!res.writableEnded) {
+      // Part of the body is out: cut the connection, so the client cannot take it for all of it.
+      res.destroy();
+    }
+  };
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || (error.code === 'ECONNRESET' && socket.bytesWritten === 0)) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The host's own answer (busy, too large): a short text, and the connection closed after it. */
+function refuse(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+  res.end(`${text}\n`);
+}
+
+function requestData(req: IncomingMessage, body: Uint8Array): RequestData {
+  const url = req.url ?? '/';
+  // Absolute form (`GET http://host/path`): the guest gets the path, the authority from the URL.
+  let pathWithQuery = url;
+  let authority = req.headers.host;
+  if (!url.startsWith('/') && url !== '*') {
+    try {
+      const parsed = new URL(url);
+      pathWithQuery = `${parsed.pathname}${parsed.search}`;
+      authority = parsed.host;
+    } catch {
+      // node:http accepted it; pass it on as it came.
+    }
+  }
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return {
+    method: req.method ?? 'GET',
+    pathWithQuery,
+    scheme: secure ? 'https' : 'http',
+    authority,
+    headers: pairs(req.rawHeaders),
+    body,
+    trailers: pairs(req.rawTrailers),
+  };
+}
+
+/** Node's raw `[name, value, name, value…]` as (name, bytes): Node read the bytes as latin1. */
+function pairs(raw: readonly string[]): [string, Uint8Array][] {
+  const out: [string, Uint8Array][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i], Buffer.from(raw[i + 1], 'latin1')]);
+  return out;
+}
+
+function nodeTarget(res: ServerResponse, maxBuffered: number): ResponseTarget {
+  // The head goes out with the first body bytes (or the end): a guest that fails before writing
+  // any can still be answered 500 instead of having its connection cut.
+  let head: [number, string[]] | undefined;
+  const sendHead = (): void => {
+    if (head === undefined) return;
+    const [status, headers] = head;
+    head = undefined;
+    res.writeHead(status, headers);
+  };
+  return {
+    start(status, headers) {
+      head = [status, headers.flat()];
+    },
+    write(bytes) {
+      if (res.destroyed) throw new Error('the client closed the connection');
+      sendHead();
+      // The guest runs on this thread, so nothing drains while it writes: bound what waits.
+      if (res.writableLength + bytes.length > maxBuffered) {
+        throw new Error(`over ${maxBuffered} response bytes waiting for the client to read them`);
+      }
+      res.write(Buffer.from(bytes));
+    },
+    end(trailers) {
+      sendHead();
+      if (trailers !== undefined && trailers.length > 0) res.addTrailers(trailers);
+      res.end();
+    },
+  };
+}
