@@ -8,6 +8,7 @@
 
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { AirssysError } from '../shared/errors.js';
 import type { Manifest } from '../wasm/manifest/schema.js';
 import type { Preopen } from '../wasm/wasi/options.js';
@@ -57,6 +58,21 @@ function coversTree(pattern: string, dir: string): boolean {
   // Only a literal folder grants a whole tree; `/data/*.txt` grants some files beneath, not all.
   if (/[*?[\]{}]/.test(root)) return false;
   return dir === root || dir.startsWith(root === '/' ? '/' : `${root}/`);
+}
+
+/** Collects a repeatable option's values. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `--env` and `--inherit-env`, shared by `run` and `serve` (read them with `environmentFrom`). */
+export function withGuestEnvOptions(command: Command): Command {
+  return command
+    .option(
+      '--env <name[=value]>',
+      'set a guest environment variable (a bare name copies the host value)',
+      collect,
+      [],
+    )
+    .option('--inherit-env', "give the guest this process's whole environment");
 }
 
 /**

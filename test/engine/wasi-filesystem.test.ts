@@ -276,10 +276,25 @@ int main(void) {
   return 0;
 }`;
 
+// Opens and closes the same file many times, as a loop over files does.
+const REOPENS = `
+#include <stdio.h>
+int main(void) {
+  for (int i = 0; i < 40; i++) {
+    FILE *f = fopen("/data/input.txt", "r");
+    if (!f) { perror("fopen"); return 1; }
+    fgetc(f);
+    fclose(f);
+  }
+  puts("done");
+  return 0;
+}`;
+
 let basic: Component;
 let hostile: Component;
 let readOnly: Component;
 let copy: Component;
+let reopens: Component;
 let basicWasm: string;
 
 beforeAll(async () => {
@@ -289,6 +304,7 @@ beforeAll(async () => {
   hostile = await engine.load(await cComponent(HOSTILE));
   readOnly = await engine.load(await cComponent(READ_ONLY));
   copy = await engine.load(await cComponent(COPY));
+  reopens = await engine.load(await cComponent(REOPENS));
 }, 120_000);
 
 function dataDir(): string {
@@ -569,6 +585,13 @@ describe('wasi:filesystem — the host functions', () => {
     rmSync(join(dir, 'a.txt'));
     writeFileSync(join(dir, 'a.txt'), 'other file');
     expect(call('read', a, 10n, 0n)).toEqual(ERR('bad-descriptor'));
+  });
+
+  it('closes the host fd when the guest closes the file, not when the garbage collector runs', () => {
+    const before = readdirSync('/proc/self/fd').length;
+    const seen = run(reopens, { preopens: [{ host: dataDir(), guest: '/data' }] });
+    expect(seen.stdout).toEqual(['done']);
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
   });
 
   it('keeps at most maxOpenFiles fds open, however many files the guest opens', () => {

@@ -18,6 +18,7 @@ import {
   type WasiOptions,
   wasiImports,
 } from '../../src/wasm/wasi/index.js';
+import { commandExport } from '../../src/wasm/wasi/run-command.js';
 import { sleepUntil } from '../../src/wasm/wasi/sleep.js';
 import { cComponent } from '../support/c-component.js';
 import { tempDir } from '../support/temp.js';
@@ -58,9 +59,9 @@ async function command(source: string, timeoutMs?: number): Promise<Component> {
 }
 
 function runExport(component: Component): string {
-  const run = component.plan.exports.find((e) => /^wasi:cli\/run@0\.2\.\d+#run$/.test(e.name));
+  const run = commandExport(component);
   if (run === undefined) throw new Error('not a command');
-  return run.name;
+  return run;
 }
 
 interface Ran {

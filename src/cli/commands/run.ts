@@ -19,7 +19,7 @@ import { fdSink, fdSource } from '../../wasm/wasi/fd-io.js';
 import { type CommandOutcome, runCommand } from '../../wasm/wasi/run-command.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
 import { EXIT_FAILED, EXIT_OK, exitCodeFor, printJson, usage } from '../output.js';
-import { environmentFrom, preopensFrom } from '../run-grants.js';
+import { collect, environmentFrom, preopensFrom, withGuestEnvOptions } from '../run-grants.js';
 
 interface RunFlags extends EngineFlags {
   call?: string;
@@ -37,35 +37,29 @@ interface RunFlags extends EngineFlags {
  */
 export const EXIT_GUEST_FAILED = 134;
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
 export function registerRun(program: Command): void {
   withEngineOptions(
-    program
-      .command('run')
-      .description('run a command component (wasi:cli/run), or call one export of a component with --call')
-      .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
-      .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
-      .option(
-        '--dir <host[::guest]>',
-        'give the guest a host directory, at guest path (default: the same path)',
-        collect,
-        [],
-      )
-      .option(
-        '--env <name[=value]>',
-        'set a guest environment variable (a bare name copies the host value)',
-        collect,
-        [],
-      )
-      .option('--inherit-env', "give the guest this process's whole environment")
-      .option('--argv0 <name>', 'the program name the guest sees as argv[0] (default: the .wasm file name)')
-      .option(
-        '--call <export>',
-        'call this export instead of wasi:cli/run: `add`, or `iface#func` / `iface.func`',
-      )
-      .option('--args <json>', 'with --call: arguments as a JSON array', '[]')
-      .option('--json', 'with --call: print one JSON document: {ok, result|error, fuel, ms}'),
+    withGuestEnvOptions(
+      program
+        .command('run')
+        .description('run a command component (wasi:cli/run), or call one export of a component with --call')
+        .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
+        .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
+        .option(
+          '--dir <host[::guest]>',
+          'give the guest a host directory, at guest path (default: the same path)',
+          collect,
+          [],
+        )
+
+        .option('--argv0 <name>', 'the program name the guest sees as argv[0] (default: the .wasm file name)')
+        .option(
+          '--call <export>',
+          'call this export instead of wasi:cli/run: `add`, or `iface#func` / `iface.func`',
+        )
+        .option('--args <json>', 'with --call: arguments as a JSON array', '[]')
+        .option('--json', 'with --call: print one JSON document: {ok, result|error, fuel, ms}'),
+    ),
   ).action(async (path: string, args: string[], flags: RunFlags) => {
     process.exitCode =
       flags.call === undefined

@@ -16,7 +16,7 @@ import { IncomingHandler } from '../../wasm/wasi/http/incoming-handler.js';
 import { DEFAULT_MAX_CONCURRENT, serveHttp } from '../../wasm/wasi/http/server.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
 import { printJson, reportError, usage } from '../output.js';
-import { environmentFrom } from '../run-grants.js';
+import { environmentFrom, withGuestEnvOptions } from '../run-grants.js';
 
 interface ServeFlags extends EngineFlags {
   listen: string;
@@ -28,33 +28,30 @@ interface ServeFlags extends EngineFlags {
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
 export function registerServe(program: Command): void {
   withEngineOptions(
-    program
-      .command('serve')
-      .description('serve a wasi:http/incoming-handler component over HTTP, like wasmtime serve')
-      .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
-      .option('--listen <host:port>', 'address to listen on (port 0: any free port)', '127.0.0.1:8080')
-      .option('--max-body <size>', 'largest request body passed to the guest; larger ones get 413', '1MiB')
-      .option(
-        '--max-concurrent <n>',
-        'requests held at once (reading, queued or running); more get 503',
-        String(DEFAULT_MAX_CONCURRENT),
-      )
-      .option('--reuse-instance', 'keep a healthy instance for the next request instead of a fresh one each')
-      .option(
-        '--env <name[=value]>',
-        'set a guest environment variable (a bare name copies the host value)',
-        collect,
-        [],
-      )
-      .option('--inherit-env', "give the guest this process's whole environment")
-      .option(
-        '--json',
-        'also print one JSON line {ok, url, component} on stdout once listening; errors as JSON',
-      ),
+    withGuestEnvOptions(
+      program
+        .command('serve')
+        .description('serve a wasi:http/incoming-handler component over HTTP, like wasmtime serve')
+        .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
+        .option('--listen <host:port>', 'address to listen on (port 0: any free port)', '127.0.0.1:8080')
+        .option('--max-body <size>', 'largest request body passed to the guest; larger ones get 413', '1MiB')
+        .option(
+          '--max-concurrent <n>',
+          'requests held at once (reading, queued or running); more get 503',
+          String(DEFAULT_MAX_CONCURRENT),
+        )
+        .option(
+          '--reuse-instance',
+          'keep a healthy instance for the next request instead of a fresh one each',
+        )
+
+        .option(
+          '--json',
+          'also print one JSON line {ok, url, component} on stdout once listening; errors as JSON',
+        ),
+    ),
   ).action(async (path: string, flags: ServeFlags) => {
     const code = await serve(path, flags);
     if (code !== undefined) process.exitCode = code;

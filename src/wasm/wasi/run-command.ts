@@ -9,11 +9,9 @@ import { AirssysError } from '../../shared/errors.js';
 import type { Component } from '../engine/engine.js';
 import type { HostImports } from '../engine/link.js';
 import { WasiExit } from './cli.js';
+import { wasi02Export } from './exports.js';
 import { createWasi } from './index.js';
 import type { WasiOptions } from './options.js';
-
-/** `wasi:cli/run@0.2.x#run`: every 0.2 release, as the linker matches imports. */
-const RUN_EXPORT = /^wasi:cli\/run@0\.2\.\d+(?:-[0-9A-Za-z.-]+)?#run$/;
 
 export type CommandOutcome =
   | { ok: true; status: number; fuel: number; ms: number }
@@ -21,7 +19,7 @@ export type CommandOutcome =
 
 /** The name of the component's `wasi:cli/run` export, or undefined when it is not a command. */
 export function commandExport(component: Component): string | undefined {
-  return component.plan.exports.find((e) => RUN_EXPORT.test(e.name))?.name;
+  return wasi02Export(component, 'wasi:cli/run', 'run');
 }
 
 /**

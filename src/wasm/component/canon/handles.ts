@@ -100,8 +100,12 @@ export class HandleTables {
   readonly hostDestructors = new Map<number, (rep: number) => void>();
   /** Which JS objects stand for which host resource types. */
   readonly host = new HostResources();
-  /** Called when the guest drops an owned host resource. */
-  onHostDrop: ((type: ResourceType, value: unknown) => void) | undefined = undefined;
+  /**
+   * Called when the guest drops an owned host resource. By default the host object's
+   * `[Symbol.dispose]()` runs, if it has one: what the object holds (an fd, a socket) is freed
+   * when the guest lets go of it, not when the garbage collector gets to it.
+   */
+  onHostDrop: ((type: ResourceType, value: unknown) => void) | undefined = disposeHostObject;
   /**
    * Runs guest code the host starts outside an export call (a destructor); the engine replaces
    * it with its entry guard, which throws instead of re-entering a busy or trapped instance.
@@ -163,6 +167,11 @@ export class HandleTables {
     this.lent.length = 0;
     this.borrows = 0;
   }
+}
+
+function disposeHostObject(_type: ResourceType, value: unknown): void {
+  const dispose = (value as { [Symbol.dispose]?: unknown } | null)?.[Symbol.dispose];
+  if (typeof dispose === 'function') dispose.call(value);
 }
 
 export function createHandleTables(resources: readonly ResourceType[] = []): HandleTables {

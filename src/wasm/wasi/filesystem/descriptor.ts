@@ -97,6 +97,11 @@ export class FileDescriptor extends Descriptor {
     return { read: this.mode.read, write: this.mode.write, ...this.mode.sync };
   }
 
+  /** The guest dropped its handle: the fd closes now (a stream still reading the file reopens it). */
+  [Symbol.dispose](): void {
+    this.pool.release(this.slot);
+  }
+
   /** Runs `fn` on the file's fd (reopened if the pool had closed it); `fn` must not keep it. */
   use<T>(fn: (fd: number) => T): T {
     return fn(this.pool.use(this.slot, () => this.reopen()));

@@ -1,13 +1,12 @@
 /**
  * Bounds the host file descriptors one WASI instance keeps open.
  *
- * Why: the engine does not tell the host when the guest drops a `descriptor` (host resources
- * carry no destructor), so an fd tied to the object's lifetime would close only when the object
- * is garbage-collected — and finalizers never run inside a synchronous export call. A guest
- * that opens and closes files in a loop would exhaust the host's fds before that. So at most
- * `max` files per instance hold an fd; using another closes the least recently used one, which
- * reopens (by its path, beneath its root, checked to be the same file) when next used. A
- * finalizer still closes the fd of a descriptor that is collected while holding one.
+ * Why: a file's fd is closed when the guest drops its descriptor (`FileDescriptor`'s
+ * `[Symbol.dispose]`, which the engine calls), but a guest may also hold many descriptors open
+ * at once, or leak them. So at most `max` files per instance hold an fd; using another closes
+ * the least recently used one, which reopens (by its path, beneath its root, checked to be the
+ * same file) when next used. A finalizer still closes the fd of a descriptor collected while
+ * holding one (a host-side drop the engine never saw).
  */
 
 import { closeSync } from 'node:fs';

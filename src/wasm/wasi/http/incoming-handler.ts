@@ -14,14 +14,12 @@ import { AirssysError, toAirssysError } from '../../../shared/errors.js';
 import type { Component } from '../../engine/engine.js';
 import type { ComponentInstance, InvocationOutcome } from '../../engine/instance.js';
 import type { HostImports } from '../../engine/link.js';
+import { wasi02Export } from '../exports.js';
 import { createWasi, type Wasi } from '../index.js';
 import { DEFAULT_WASI_LIMITS, type WasiOptions } from '../options.js';
 import { IncomingRequest, type RequestData } from './request.js';
 import { ResponseOutparam, type ResponseTarget } from './response.js';
 import { httpTypesInterface, outgoingHandlerInterface } from './types-interface.js';
-
-/** `wasi:http/incoming-handler@0.2.x#handle`: every 0.2 release, as the linker matches imports. */
-const HANDLE_EXPORT = /^wasi:http\/incoming-handler@0\.2\.\d+(?:-[0-9A-Za-z.-]+)?#handle$/;
 
 export interface IncomingHandlerOptions {
   /** WASI for each instance (stdout and stderr, typically); created once per instance. */
@@ -43,7 +41,7 @@ export type HandleOutcome =
 
 /** The name of the component's incoming-handler export, or undefined when it has none. */
 export function incomingHandlerExport(component: Component): string | undefined {
-  return component.plan.exports.find((e) => HANDLE_EXPORT.test(e.name))?.name;
+  return wasi02Export(component, 'wasi:http/incoming-handler', 'handle');
 }
 
 interface Live {
