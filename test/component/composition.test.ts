@@ -8,17 +8,10 @@ import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
 import { decodeComponent } from '../../src/wasm/component/decode.js';
 import { Engine } from '../../src/wasm/index.js';
+import { bumpRealloc } from '../support/bump-realloc.js';
 import { manifestWith } from '../support/manifest.js';
 
-const BUMP_REALLOC = (start: number) => `
-  (global $bump (mut i32) (i32.const ${start}))
-  (func $realloc (export "realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $bump (i32.add (local.get $p) (local.get 3)))
-    (if (local.get 0) (then (memory.copy (local.get $p) (local.get 0) (local.get 1))))
-    (local.get $p))`;
+const BUMP_REALLOC = (start: number) => bumpRealloc(start, 'realloc');
 
 /** `greet(name) -> "hello, " + name` in its own memory, and a counter, as core module $m. */
 const GREETER_MODULE = `

@@ -8,6 +8,7 @@ import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco-trans
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeComponent } from '../../src/wasm/component/decode.js';
 import { type ComponentInstance, Engine } from '../../src/wasm/index.js';
+import { bumpRealloc } from '../support/bump-realloc.js';
 import { manifestWith } from '../support/manifest.js';
 
 const WIT = `package test:utf;
@@ -25,14 +26,7 @@ const WAT = `(module
   (import "test:utf/host" "shout" (func $shout (param i32 i32 i32)))
   (memory (export "memory") 1)
   (data (i32.const 256) "h\\00\\e9\\00\\3d\\d8\\00\\de")
-  (global $bump (mut i32) (i32.const 1024))
-  (func $realloc (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $bump (i32.add (local.get $p) (local.get 3)))
-    (if (local.get 0) (then (memory.copy (local.get $p) (local.get 0) (local.get 1))))
-    (local.get $p))
+  ${bumpRealloc(1024)}
   (func (export "units") (param i32 i32) (result i32)
     (if (i32.and (local.get 0) (i32.const 1)) (then unreachable))
     (local.get 1))
