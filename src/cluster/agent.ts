@@ -266,7 +266,10 @@ export class ClusterAgent {
       );
     }
     if (starting) {
-      const manifest = parseManifest(d.manifestText, { baseDir: this.options.deployer.registry.dataDir });
+      const manifest = parseManifest(d.manifestText, {
+        baseDir: this.options.deployer.registry.dataDir,
+        policy: this.options.deployer.registry.policy,
+      });
       const entries = await state.load(d.component);
       this.options.host.replaceStorage(d.component, manifest.permissions.storage.namespaces, entries);
       this.options.log(

@@ -303,7 +303,8 @@ export class Cluster {
     const address = request.address ?? record.name;
     const before = await deployments.fetch(address);
     if (before !== undefined && request.acceptPermissions !== true) {
-      const parse = (text: string) => parseManifest(text, { baseDir: deployer.registry.dataDir });
+      const parse = (text: string) =>
+        parseManifest(text, { baseDir: deployer.registry.dataDir, policy: deployer.registry.policy });
       const diff = permissionDiff(
         parse(before.manifestText).permissions,
         parse(record.manifestText).permissions,

@@ -12,11 +12,14 @@ import type { Cluster } from '../cluster/cluster.js';
 import { ROLLOUT_KINDS } from '../cluster/cluster-deployments.js';
 import type { Deployer } from '../deploy/deployer.js';
 import type { StrategySpec } from '../deploy/strategies/types.js';
+import type { JobReply, JobRequest } from '../host/command-actor.js';
 import type { ComponentHost } from '../host/host.js';
 import { permissionsToml, suggestPermissions } from '../host/permissions.js';
 import { AirssysError, type ErrorCode, isAirssysError } from '../shared/errors.js';
+import { componentKind } from '../wasm/engine/world.js';
 import { auditQuery } from './audit-query.js';
 import type { EventHub } from './event-hub.js';
+import type { HttpGateway } from './http-gateway.js';
 import { DaemonMetrics } from './metrics.js';
 import { type Operators, operationOf } from './operators.js';
 
@@ -27,6 +30,8 @@ export interface ApiContext {
   operators: Operators;
   /** Set when the host is a member of a cluster (`host --cluster`). */
   cluster?: Cluster;
+  /** Set when the host serves wasi:http components (`host --http-listen`). */
+  http?: HttpGateway | undefined;
   info: () => { version: string; threads: number; dataDir: string; startedAt: number; uptimeMs: number };
 }
 
@@ -197,6 +202,46 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
     }
   });
 
+  app.post('/v1/addresses/:address/run', async (request) => {
+    const { address } = request.params as { address: string };
+    const body = objectBody(request.body);
+    requireCommand(host, address);
+    const job: JobRequest = {
+      args: optionalStringList(body.args, 'args'),
+      env: optionalStringTable(body.env, 'env'),
+      ...(body.stdin === undefined
+        ? {}
+        : { stdin: Buffer.from(requiredString(body.stdin, 'stdin'), 'utf8') }),
+    };
+    try {
+      const { value } = await host.request<JobReply>(address, job, {
+        codec: 'cbor',
+        timeoutMs: body.timeoutMs as number | undefined,
+        traceparent: traceparentOf(request),
+      });
+      events.emit({
+        type: 'job',
+        address,
+        status: value.status,
+        fuel: value.fuel,
+        ms: value.ms,
+        at: Date.now(),
+      });
+      return { ok: true, status: value.status, fuel: value.fuel, ms: value.ms };
+    } catch (error) {
+      if (!isAirssysError(error) || error.code === 'invalid-argument') throw error;
+      events.emit({ type: 'job', address, error: error.code, at: Date.now() });
+      // As for a request: the run's failure is its result.
+      return { ok: false, error: error.toJSON() };
+    }
+  });
+
+  app.get('/v1/http/routes', async () => ({
+    ok: true,
+    url: ctx.http?.url,
+    routes: ctx.http?.routes.list() ?? [],
+  }));
+
   app.get('/v1/cluster', async () => ({ ok: true, cluster: clusterOf(ctx).status() }));
 
   app.put('/v1/cluster/deployments/:address', async (request) => {
@@ -214,7 +259,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
       bakeMs: optionalInteger(body.bakeMs, 'bakeMs'),
       state: optionalChoice(body.state, 'state', ['per-host', 'replicated'] as const),
       maxPerHost: optionalInteger(body.maxPerHost, 'maxPerHost'),
-      affinity: optionalLabels(body.affinity, 'affinity'),
+      affinity: optionalStringTable(body.affinity, 'affinity'),
       acceptPermissions: body.acceptPermissions === true,
     });
     const { manifestText: _text, signature: _sig, ...shown } = deployment;
@@ -253,6 +298,7 @@ export async function buildApi(ctx: ApiContext): Promise<FastifyInstance> {
       uptimeMs: ctx.info().uptimeMs,
       addresses,
       deployments: deployer.deployments.list(),
+      http: ctx.http?.counts(),
     });
     return reply.type(metrics.contentType).send(text);
   });
@@ -311,21 +357,6 @@ function optionalChoice<T extends string>(
   return value as T;
 }
 
-function optionalLabels(value: unknown, field: string): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    Array.isArray(value) ||
-    !Object.values(value).every((v) => typeof v === 'string')
-  ) {
-    throw new AirssysError('invalid-argument', `${field}: expected an object of label → value strings`, {
-      details: { field },
-    });
-  }
-  return value as Record<string, string>;
-}
-
 function objectBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AirssysError(
@@ -334,6 +365,45 @@ function objectBody(body: unknown): Record<string, unknown> {
     );
   }
   return body as Record<string, unknown>;
+}
+
+/** Jobs run on `wasi:cli/command` components only: an actor would take the job for a message. */
+function requireCommand(host: ComponentHost, address: string): void {
+  const live = [...host.routing(address)].sort((a, b) => b.weight - a.weight)[0];
+  if (live === undefined || componentKind(host.componentOf(address, live.version)) === 'command') return;
+  throw new AirssysError(
+    'invalid-argument',
+    `${address} is not a wasi:cli/command component: send it a message with \`call\` instead, or deploy a command there`,
+    { details: { address } },
+  );
+}
+
+function optionalStringList(value: unknown, field: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new AirssysError('invalid-argument', `body.${field}: expected an array of strings`, {
+      details: { field },
+    });
+  return value;
+}
+
+function optionalStringTable(value: unknown, field: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => typeof v === 'string')
+  )
+    throw new AirssysError('invalid-argument', `body.${field}: expected an object of name → value strings`, {
+      details: { field },
+    });
+  return value as Record<string, string>;
+}
+
+function requiredString(value: unknown, field: string): string {
+  if (typeof value === 'string') return value;
+  throw new AirssysError('invalid-argument', `body.${field}: expected a string`, { details: { field } });
 }
 
 function optionalString(value: unknown, field: string): string | undefined {

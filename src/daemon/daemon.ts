@@ -21,6 +21,7 @@ import { Engine } from '../wasm/engine/engine.js';
 import { resolvePolicy } from '../wasm/engine/policy.js';
 import { buildApi } from './api.js';
 import { EventHub } from './event-hub.js';
+import { type HttpGateway, startHttpGateway } from './http-gateway.js';
 import { daemonLogger, type LogLevel, logEvent } from './log.js';
 import { type OperatorOptions, Operators } from './operators.js';
 import { loadOrCreateToken } from './token.js';
@@ -57,6 +58,8 @@ export interface DaemonOptions {
   roles?: OperatorOptions['roles'];
   /** Joins a cluster over NATS (see docs/cluster.md). */
   cluster?: DaemonClusterOptions;
+  /** Serves the `[http] routes` of deployed wasi:http components here (port 0: a free one). */
+  httpListen?: { bind: string; port: number };
 }
 
 export interface DaemonClusterOptions {
@@ -81,6 +84,8 @@ export interface Daemon {
   readonly deployer: Deployer;
   readonly events: EventHub;
   readonly cluster?: Cluster;
+  /** The HTTP listener for wasi:http components, when `httpListen` is set. */
+  readonly http?: HttpGateway;
   close(): Promise<void>;
 }
 
@@ -148,6 +153,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   deployer.lifecycle.on((event) => events.emit({ type: 'lifecycle', ...event }));
   let api: FastifyInstance | undefined;
+  let http: HttpGateway | undefined;
   const startedAt = Date.now();
   try {
     const recovered = await deployer.recover();
@@ -167,10 +173,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       { operators: options.operators, roles: options.roles },
       recordInto((r) => host.recordDecision(r)),
     );
+    if (options.httpListen !== undefined)
+      http = await startHttpGateway({ host, events, ...options.httpListen });
     api = await buildApi({
       host,
       deployer,
       events,
+      http,
       operators,
       info: () => ({
         version: DAEMON_VERSION,
@@ -185,6 +194,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await cluster?.start({ host, deployer, admin: apiUrl(api, bind) });
   } catch (error) {
     await cluster?.close().catch(() => {});
+    await http?.close();
     await api?.close();
     await host.close();
     deployer.close();
@@ -197,7 +207,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const pointer = join(dataDir, 'daemon.json');
   writeFileSync(pointer, `${JSON.stringify({ url, pid: process.pid })}\n`);
   logger.info(
-    { event: 'started', url, threads: host.threads, addresses: host.addresses().length },
+    { event: 'started', url, http: http?.url, threads: host.threads, addresses: host.addresses().length },
     'host started',
   );
   let closing: Promise<void> | undefined;
@@ -208,11 +218,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     deployer,
     events,
     cluster,
+    http,
     close() {
       closing ??= (async () => {
         rmSync(pointer, { force: true });
         // Leaving first: the others move this host's share while it still answers.
         await cluster?.close();
+        await http?.close();
         await api!.close();
         await host.close();
         deployer.close();
@@ -251,8 +263,9 @@ async function installExamples(deployer: Deployer, host: ComponentHost, dir: str
     } catch {
       continue; // not a component folder (a core-module plugin, say)
     }
-    // Only components of the host's own world run as actors; the others are engine examples.
-    if (!/^world\s*=\s*"airssys:core\//m.test(manifest)) continue;
+    // Components of the worlds the host runs (its own, wasi:http/proxy, wasi:cli/command); the
+    // others are engine examples.
+    if (!/^world\s*=\s*"(?:airssys:core\/|wasi:http\/proxy@|wasi:cli\/command@)/m.test(manifest)) continue;
     const record = await deployer.install(folder);
     if (!host.addresses().includes(record.name) && !deployer.deployments.isStopped(record.name)) {
       await deployer.deploy(record.name, { version: record.version });

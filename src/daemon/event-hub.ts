@@ -24,7 +24,17 @@ export type DaemonEvent =
       error?: string;
       at: number;
     }
-  | { type: 'failed'; address: string; reason: string; at: number };
+  | { type: 'failed'; address: string; reason: string; at: number }
+  | {
+      /** A run of a wasi:cli/command component: its exit status, or the error that ended it. */
+      type: 'job';
+      address: string;
+      status?: number;
+      error?: string;
+      fuel?: number;
+      ms?: number;
+      at: number;
+    };
 
 export class EventHub {
   private readonly recent: DaemonEvent[] = [];

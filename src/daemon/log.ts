@@ -64,6 +64,14 @@ export function logEvent(logger: Logger, event: DaemonEvent): void {
       const { type: _t, at: _at, error, ...fields } = event;
       if (error) logger.warn({ event: 'deployment', ...fields, error }, `deployment ${event.op} failed`);
       else logger.info({ event: 'deployment', ...fields }, `deployment ${event.op}`);
+      return;
+    }
+    case 'job': {
+      const { type: _t, at: _at, ...fields } = event;
+      if (event.error !== undefined)
+        logger.warn({ event: 'job', ...fields }, `job ${event.address} failed [${event.error}]`);
+      else
+        logger.info({ event: 'job', ...fields }, `job ${event.address} exited with status ${event.status}`);
     }
   }
 }

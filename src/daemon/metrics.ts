@@ -49,6 +49,8 @@ export interface MetricsSource {
   uptimeMs: number;
   addresses: { address: string; versions: VersionStatus[] }[];
   deployments: { status: string }[];
+  /** Responses of the HTTP listener by address and status (absent without `--http-listen`). */
+  http?: { address: string; status: number; count: number }[];
 }
 
 /** The daemon's metrics: process collectors registered once, component snapshots per scrape. */
@@ -70,7 +72,7 @@ export class DaemonMetrics {
   }
 }
 
-function snapshots({ uptimeMs, addresses, deployments }: MetricsSource): Snapshot[] {
+function snapshots({ uptimeMs, addresses, deployments, http }: MetricsSource): Snapshot[] {
   const rows = addresses.flatMap(({ address, versions }) =>
     versions.map((v) => ({
       labels: { address, version: v.semver, id: v.version.slice(0, 12) } as Labels,
@@ -96,6 +98,16 @@ function snapshots({ uptimeMs, addresses, deployments }: MetricsSource): Snapsho
   }
 
   return [
+    ...(http === undefined
+      ? []
+      : [
+          new Snapshot(
+            'airssys_http_responses_total',
+            'Responses of the HTTP listener by address (empty: no route matched) and status.',
+            'counter',
+            http.map(({ address, status, count }) => ({ labels: { address, status }, value: count })),
+          ),
+        ]),
     new Snapshot('airssys_uptime_seconds', 'Seconds since the daemon started.', 'gauge', [
       { labels: {}, value: uptimeMs / 1000 },
     ]),

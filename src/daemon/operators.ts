@@ -98,6 +98,8 @@ export function operationOf(method: string, routePath: string): string {
     'DELETE /v1/addresses/:address': 'address.stop',
     'POST /v1/addresses/:address/send': 'address.send',
     'POST /v1/addresses/:address/request': 'address.request',
+    'POST /v1/addresses/:address/run': 'address.run',
+    'GET /v1/http/routes': 'status.read',
     'GET /v1/logs': 'logs.read',
     'GET /v1/events': 'logs.read',
     'GET /v1/audit': 'audit.read',

@@ -15,7 +15,9 @@ import { type ComponentHost, versionIdOf } from '../host/host.js';
 import { describeDiff, permissionDiff } from '../host/permissions.js';
 import { AirssysError } from '../shared/errors.js';
 import type { Component, Engine } from '../wasm/engine/engine.js';
+import { checkWorld } from '../wasm/engine/world.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
+import type { Manifest } from '../wasm/manifest/schema.js';
 import { type DeploymentRecord, DeploymentStore } from './deployment-store.js';
 import { installFromArchive, isArchive } from './install-archive.js';
 import { installFromUrl } from './install-url.js';
@@ -75,7 +77,13 @@ export class Deployer {
   constructor(options: DeployerOptions) {
     this.host = options.host;
     this.engine = options.engine;
-    this.registry = ComponentRegistry.open(options.dataDir, options.registry);
+    this.registry = ComponentRegistry.open(options.dataDir, {
+      ...options.registry,
+      check: (bytes, manifest) => {
+        checkWorld(this.engine.compile(bytes, manifest));
+        checkRoutes(manifest, this.registry);
+      },
+    });
     this.deployments = new DeploymentStore(options.dataDir);
     this.lifecycle = new Lifecycle({ persist: (event) => this.registry.recordEvent(event) });
     this.reconciler = new Reconciler(options.host, {
@@ -298,7 +306,10 @@ export class Deployer {
     const ids = new Set((await this.host.versions(address)).map((v) => v.version));
     for (const running of this.registry.list({ name: record.name })) {
       if (!ids.has(versionIdOf(running.hash, running.manifestDigest))) continue;
-      const before = parseManifest(running.manifestText, { baseDir: join(this.registry.dataDir, 'blobs') });
+      const before = parseManifest(running.manifestText, {
+        baseDir: join(this.registry.dataDir, 'blobs'),
+        policy: this.registry.policy,
+      });
       const diff = permissionDiff(before.permissions, component.manifest.permissions);
       if (!diff.widens) continue;
       throw new AirssysError(
@@ -339,7 +350,37 @@ export class Deployer {
   }
 
   private compile(record: VersionRecord): Component {
-    const manifest = parseManifest(record.manifestText, { baseDir: join(this.registry.dataDir, 'blobs') });
+    // The host's policy, as at install: a manifest above the default ceiling that the host
+    // admits (`--max-memory`) must deploy too.
+    const manifest = parseManifest(record.manifestText, {
+      baseDir: join(this.registry.dataDir, 'blobs'),
+      policy: this.registry.policy,
+    });
     return this.engine.compile(this.registry.binary(record), manifest);
+  }
+}
+
+/**
+ * Refuses a version whose `[http] routes` another component already claims (its latest
+ * version): two components on one route would leave the choice to install order. Versions of
+ * the same component may keep their routes; a longer route inside another's prefix is no
+ * conflict (the longest match wins).
+ */
+function checkRoutes(manifest: Manifest, registry: ComponentRegistry): void {
+  const mine = manifest.http.routes;
+  if (mine.length === 0) return;
+  for (const other of registry.components()) {
+    if (other.name === manifest.component.name) continue;
+    const record = registry.get(other.name, other.latest);
+    const theirs = parseManifest(record.manifestText, { baseDir: registry.dataDir, policy: registry.policy })
+      .http.routes;
+    const taken = mine.find((route) => theirs.includes(route));
+    if (taken !== undefined) {
+      throw new AirssysError(
+        'invalid-manifest',
+        `http.routes: "${taken}" is already the route of ${other.name}@${other.latest}: choose another route, or remove that component first`,
+        { blame: 'guest', details: { field: 'http.routes', route: taken, component: other.name } },
+      );
+    }
   }
 }

@@ -70,7 +70,7 @@ export async function installFromArchive(registry: ComponentRegistry, file: stri
     }
     const folder = await componentRoot(dir, archive);
     const manifestText = await readFile(join(folder, MANIFEST_FILE_NAME), 'utf8');
-    const manifest = parseManifest(manifestText, { baseDir: folder });
+    const manifest = parseManifest(manifestText, { baseDir: folder, policy: registry.policy });
     let bytes: Uint8Array;
     try {
       bytes = await readFile(manifest.component.wasm);

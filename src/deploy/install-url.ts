@@ -68,7 +68,7 @@ export async function installFromUrl(
     await fetchBytes(new URL(MANIFEST_FILE_NAME, base), MANIFEST_FILE_NAME),
   );
   // The manifest's `wasm` is a relative path; resolve it against the URL, not a local folder.
-  const manifest = parseManifest(manifestText, { baseDir: '/' });
+  const manifest = parseManifest(manifestText, { baseDir: '/', policy: registry.policy });
   const bytes = await fetchBytes(
     new URL(manifest.component.wasm.replace(/^\//, ''), base),
     'the component binary',

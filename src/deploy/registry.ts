@@ -36,6 +36,7 @@ import Database from 'better-sqlite3';
 import { AirssysError } from '../shared/errors.js';
 import { DEFAULT_HOST_POLICY, type HostPolicy } from '../wasm/engine/policy.js';
 import { parseManifest } from '../wasm/manifest/parse.js';
+import type { Manifest } from '../wasm/manifest/schema.js';
 import { isLifecycleState, type LifecycleEvent } from './lifecycle.js';
 import { compareSemver, isValidSemver } from './semver.js';
 import {
@@ -108,6 +109,11 @@ export interface RegistryOptions {
   requireTrustFor?: Readonly<Record<string, TrustLevel>>;
   /** Clock for `installedAt`; default `Date.now`. */
   now?: () => number;
+  /**
+   * Judges a new version before it is stored (the deployer compiles it and checks its world and
+   * routes); throws to refuse the install. Not called for a version already installed.
+   */
+  check?: (bytes: Uint8Array, manifest: Manifest) => void;
 }
 
 export interface ListFilter {
@@ -191,10 +197,12 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 export class ComponentRegistry {
   private readonly blobDir: string;
   private readonly dbPath: string;
-  private readonly policy: HostPolicy;
+  /** The limits manifests are judged by (the host's memory ceiling among them). */
+  readonly policy: HostPolicy;
   private readonly trustedKeys: KeyObject[];
   private readonly trustPolicy: TrustPolicy;
   private readonly now: () => number;
+  private readonly check: RegistryOptions['check'];
 
   private constructor(
     private readonly db: Database.Database,
@@ -208,6 +216,7 @@ export class ComponentRegistry {
     this.trustedKeys = trustedKeys;
     this.trustPolicy = trustPolicy(options);
     this.now = options.now ?? Date.now;
+    this.check = options.check;
   }
 
   /** Opens (creating when absent) the registry in `dataDir`, and deletes orphan blobs. */
@@ -278,6 +287,10 @@ export class ComponentRegistry {
       this.trustedKeys,
       this.trustPolicy,
     );
+    const stored = this.db
+      .prepare('SELECT 1 FROM versions WHERE name = ? AND version = ? AND hash = ? AND manifest_digest = ?')
+      .get(name, version, hash, manifestDigest);
+    if (stored === undefined) this.check?.(bytes, manifest);
 
     return this.write('installing', () => {
       const existing = this.db

@@ -56,6 +56,8 @@ export interface ActorHost extends ServiceBackend, OperationBackend {
   stats(key: number): ActorStats;
   /** The span exporter, when one is configured. */
   readonly span?: ((span: Span) => void) | undefined;
+  /** The largest payload a message (a reply too) may carry, in bytes. */
+  readonly maxMessageBytes: number;
 }
 
 interface Lifecycle {

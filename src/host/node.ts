@@ -25,7 +25,9 @@ import { type ActorRef, ActorSystem, type ExitReason, type Supervisor } from '..
 import { AirssysError, toAirssysError } from '../shared/errors.js';
 import { throttledLog } from '../shared/log-throttle.js';
 import type { Component } from '../wasm/engine/engine.js';
+import { type ComponentKind, checkWorld, KIND_WORLDS } from '../wasm/engine/world.js';
 import { type ActorStats, newStats } from './actor-stats.js';
+import { commandActor } from './command-actor.js';
 import { type ActorHost, componentActor } from './component-actor.js';
 import { Deadlines } from './deadlines.js';
 import {
@@ -39,6 +41,7 @@ import {
 } from './envelope.js';
 import type { ExtSender, Operation } from './ext-services.js';
 import type { ActorIdentity, AuditDecision } from './host-services.js';
+import { httpActor } from './http-actor.js';
 import { grantsOf } from './permissions.js';
 import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
@@ -208,7 +211,7 @@ export class HostNode implements ActorHost {
   private turnOpen = false;
   private turnQueued = false;
   private readonly store: KeyValueStore | undefined;
-  private readonly maxMessageBytes: number;
+  readonly maxMessageBytes: number;
   private readonly post: ((node: number, message: NodeMessage) => void) | undefined;
   private readonly logSink: (entry: LogEntry) => void;
   private readonly onFailed: (address: string, reason: string, version: string) => void;
@@ -279,6 +282,7 @@ export class HostNode implements ActorHost {
     const group = `${address}@${version}`;
     const groups = this.local.get(group) ?? [];
     const { supervision, resources } = component.manifest;
+    const kind = runnableKind(component);
     const keys: number[] = [];
     const children = [];
     for (let i = 0; i < count; i++) {
@@ -293,7 +297,7 @@ export class HostNode implements ActorHost {
       };
       children.push({
         id: `${group}#${i}`,
-        start: componentActor(shadow ? shadowHost(this) : this, component, identity),
+        start: actorFor(kind, shadow ? shadowHost(this) : this, component, identity),
         restart: supervision.restart,
         // The depth counter enforces the manifest's capacity; the rt mailbox only needs room
         // for replies, which are never refused.
@@ -1203,4 +1207,22 @@ function turnBound(inner: KvNamespace, touch: () => void): KvNamespace {
     },
     usage: () => inner.usage(),
   };
+}
+
+/** The kind of actor a component runs as; `invalid-component` when it is none the host runs. */
+function runnableKind(component: Component): ComponentKind {
+  const kind = checkWorld(component);
+  if (kind !== undefined) return kind;
+  const exports = component.plan.exports.map((e) => e.name).join(', ') || 'nothing';
+  throw new AirssysError(
+    'invalid-component',
+    `${component.name} is not a component the host can run: it exports ${exports}, but a host runs ${Object.values(KIND_WORLDS).join(', ')} components (see docs/host.md)`,
+    { blame: 'guest', details: { exports: component.plan.exports.map((e) => e.name) } },
+  );
+}
+
+function actorFor(kind: ComponentKind, host: ActorHost, component: Component, identity: ActorIdentity) {
+  if (kind === 'http') return httpActor(host, component, identity);
+  if (kind === 'command') return commandActor(host, component, identity);
+  return componentActor(host, component, identity);
 }

@@ -21,6 +21,7 @@ export function shadowHost(inner: ActorHost): ActorHost {
     answer: () => {},
     defer: () => {},
     stats: (key) => inner.stats(key),
+    maxMessageBytes: inner.maxMessageBytes,
     log: (from, level, message) => inner.log(from, level, `[shadow] ${message}`),
     send: () => {},
     request: () => fakeCorrelation++,

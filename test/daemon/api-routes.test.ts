@@ -73,6 +73,17 @@ const ROUTES: Route[] = [
       [{ payload: 'x', timeoutMs: -5 }, 400, 'invalid-argument'],
     ],
   },
+  {
+    method: 'POST',
+    path: '/v1/addresses/echo/run',
+    body: {},
+    bad: [
+      [{}, 400, 'invalid-argument'], // echo is an actor, not a command
+      [{ args: 'not a list' }, 400, 'invalid-argument'],
+      ['not json', 400, 'invalid-argument'],
+    ],
+  },
+  { method: 'GET', path: '/v1/http/routes' },
   { method: 'GET', path: '/v1/logs?limit=5' },
   {
     method: 'GET',

@@ -17,6 +17,7 @@ import { loadTrustOptions } from '../../deploy/signing.js';
 import { SECURITY_MODES } from '../../osl/policy/host-policy.js';
 import { AirssysError } from '../../shared/errors.js';
 import { policyFrom } from '../engine-options.js';
+import { listenAddress } from '../listen-address.js';
 import { printJson, reportError } from '../output.js';
 
 interface HostFlags {
@@ -34,6 +35,7 @@ interface HostFlags {
   logLevel?: string;
   trace?: boolean;
   maxMemory?: string;
+  httpListen?: string;
   cluster?: string;
   clusterKey?: string;
   clusterName?: string;
@@ -70,6 +72,7 @@ const CONFIG_KEYS = [
   'log-level',
   'trace',
   'max-memory',
+  'http-listen',
   'operators',
   'roles',
   'cluster',
@@ -160,6 +163,14 @@ function oneOf<T extends string>(field: string, allowed: readonly T[], value: un
   return value as T;
 }
 
+function httpListenOf(value: unknown): DaemonOptions['httpListen'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string')
+    throw new AirssysError('invalid-argument', 'http-listen: expected "HOST:PORT"');
+  const { host, port } = listenAddress(value, '--http-listen');
+  return { bind: host, port };
+}
+
 export function registerHost(program: Command): void {
   program
     .command('host')
@@ -197,6 +208,10 @@ export function registerHost(program: Command): void {
     .option(
       '--max-memory <size>',
       'largest [resources] memory a component may declare (default 4MiB; JS components need 128MiB)',
+    )
+    .option(
+      '--http-listen <host:port>',
+      'serve the [http] routes of deployed wasi:http components on this address (port 0: any free one)',
     )
     .option(
       '--cluster <url>',
@@ -255,6 +270,7 @@ export function registerHost(program: Command): void {
           operators: file.operators as DaemonOptions['operators'],
           roles: file.roles as DaemonOptions['roles'],
           cluster: clusterOptions(flags, file, flags.config),
+          httpListen: httpListenOf(flags.httpListen ?? file['http-listen']),
         };
         const daemon = await startDaemon(options);
         const dashboard = `${daemon.url}/#token=${daemon.token}`;
@@ -262,12 +278,21 @@ export function registerHost(program: Command): void {
           daemon.cluster === undefined
             ? undefined
             : { name: daemon.cluster.name, hostId: daemon.cluster.hostId };
+        const http = daemon.http?.url;
         if (flags.json)
-          printJson({ ok: true, url: daemon.url, dashboard, addresses: daemon.host.addresses(), cluster });
+          printJson({
+            ok: true,
+            url: daemon.url,
+            dashboard,
+            http,
+            addresses: daemon.host.addresses(),
+            cluster,
+          });
         else {
           process.stdout.write(
             `airssys-wasm host: serving ${daemon.host.addresses().length} component(s) on ${daemon.host.threads} thread(s)\n` +
               `  dashboard  ${dashboard}\n  admin API  ${daemon.url}/v1 (bearer token in ${options.dataDir}/admin-token)\n` +
+              (http === undefined ? '' : `  http       ${http} ([http] routes of wasi:http components)\n`) +
               (cluster === undefined
                 ? ''
                 : `  cluster    ${cluster.name}, this host is ${cluster.hostId}\n`) +

@@ -4,6 +4,7 @@ export { manifestForBinary, nameFromFile } from './bare-binary.js';
 export {
   checkHostPattern,
   checkPathGlob,
+  checkRoute,
   checkTopicPattern,
   DOCUMENT_FIELD,
   isSemver,
@@ -15,10 +16,12 @@ export {
 export {
   type ComponentSection,
   DEFAULT_FUEL,
+  DEFAULT_HTTP_MAX_BODY_BYTES,
   DEFAULT_MAILBOX,
   DEFAULT_STORAGE_QUOTA_BYTES,
   DEFAULT_SUPERVISION,
   DEFAULT_TIMEOUT_MS,
+  type HttpSection,
   MANIFEST_FILE_NAME,
   MAX_MANIFEST_BYTES,
   type Manifest,

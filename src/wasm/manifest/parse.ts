@@ -14,11 +14,14 @@ import { AirssysError } from '../../shared/errors.js';
 import { DEFAULT_HOST_POLICY, type HostPolicy } from '../engine/policy.js';
 import {
   DEFAULT_FUEL,
+  DEFAULT_HTTP_MAX_BODY_BYTES,
   DEFAULT_MAILBOX,
   DEFAULT_STORAGE_QUOTA_BYTES,
   DEFAULT_SUPERVISION,
   DEFAULT_TIMEOUT_MS,
+  type HttpSection,
   MANIFEST_FILE_NAME,
+  MAX_HTTP_BODY_BYTES,
   MAX_MANIFEST_BYTES,
   type Manifest,
   type Permissions,
@@ -92,6 +95,7 @@ const SECTIONS = {
   resources: ['memory', 'fuel', 'timeout-ms', 'mailbox'],
   permissions: ['filesystem', 'network', 'storage', 'process', 'messaging', 'custom'],
   supervision: ['restart', 'max-restarts', 'within-seconds'],
+  http: ['routes', 'max-body', 'reuse-instance'],
   config: [],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -619,6 +623,46 @@ function parseSupervision(root: Table): Supervision {
   return { restart, maxRestarts, withinSeconds };
 }
 
+const ROUTE_MAX = 256;
+const ROUTES_MAX = 64;
+const ROUTE_SEGMENT_RE = /^[A-Za-z0-9._~!$&'()*+,;=:@%-]+$/;
+export const ROUTE_ACCEPTED = `an absolute path ("/hello") matched exactly, or a prefix ending in "/..." ("/api/...") matching it and everything below; segments of URL path characters, no "." or ".." segments, no "?" or "#", at most ${ROUTE_MAX} characters`;
+
+/** A `[http] routes` entry: `/exact/path` or `/prefix/...`; the bare `/...` claims every path. */
+export function checkRoute(route: string): Check {
+  if (route.length > ROUTE_MAX) return { reason: `is ${route.length} characters long` };
+  if (!route.startsWith('/')) return { reason: 'does not start with "/"' };
+  const body = route === '/...' ? '' : route.endsWith('/...') ? route.slice(1, -4) : route.slice(1);
+  if (body === '') return { value: route };
+  for (const segment of body.split('/')) {
+    if (segment === '') return { reason: 'has an empty segment ("//" or a trailing "/")' };
+    if (segment === '.' || segment === '..') return { reason: `has a "${segment}" segment` };
+    if (segment.includes('...')) return { reason: 'has "..." somewhere other than the last segment' };
+    if (!ROUTE_SEGMENT_RE.test(segment))
+      return { reason: `has a character not allowed in a URL path in "${truncate(segment, 20)}"` };
+  }
+  return { value: route };
+}
+
+function parseHttp(root: Table): HttpSection {
+  const table = getTable(root, 'http', 'http') ?? {};
+  checkKeys(table, 'http', SECTIONS.http);
+  const routes = getStringList(table, 'routes', 'http.routes', checkRoute, ROUTE_ACCEPTED);
+  if (routes.length > ROUTES_MAX)
+    fail('http.routes', `lists ${routes.length} routes (accepted: at most ${ROUTES_MAX})`);
+  const maxBodyBytes = getSize(table, 'max-body', 'http.max-body') ?? DEFAULT_HTTP_MAX_BODY_BYTES;
+  if (maxBodyBytes > MAX_HTTP_BODY_BYTES) {
+    fail(
+      'http.max-body',
+      `${show(table['max-body'])} is above the maximum of ${formatSize(MAX_HTTP_BODY_BYTES)} (a request body is held whole in memory)`,
+    );
+  }
+  const reuse = table['reuse-instance'];
+  if (reuse !== undefined && typeof reuse !== 'boolean')
+    fail('http.reuse-instance', `expected a boolean (true or false), got ${describe(reuse)}`);
+  return { routes, maxBodyBytes, reuseInstance: reuse === true };
+}
+
 function parseConfig(root: Table): Record<string, string> {
   const table = getTable(root, 'config', 'config') ?? {};
   const out: Record<string, string> = {};
@@ -690,6 +734,7 @@ export function parseManifest(text: string, options: ParseManifestOptions): Mani
     const resources = parseResources(root, policy);
     const permissions = parsePermissions(root);
     const supervision = parseSupervision(root);
+    const http = parseHttp(root);
     const config = parseConfig(root);
     const digest = createHash('sha256').update(text, 'utf8').digest('hex');
     return deepFreeze({
@@ -697,6 +742,7 @@ export function parseManifest(text: string, options: ParseManifestOptions): Mani
       resources,
       permissions,
       supervision,
+      http,
       config,
       source: { path: sourcePath, digest },
     });

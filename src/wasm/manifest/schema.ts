@@ -58,6 +58,22 @@ export interface Supervision {
   readonly withinSeconds: number;
 }
 
+/**
+ * `[http]`: where the daemon serves a `wasi:http/proxy` component (the `incoming-handler`
+ * export), on the host's HTTP listener. Empty `routes`: served by nothing but `airssys-wasm serve`.
+ */
+export interface HttpSection {
+  /** `/exact` or `/prefix/...` paths; the longest matching route of all deployed components wins. */
+  readonly routes: readonly string[];
+  /** Largest request body the host reads for the component; larger requests get 413. */
+  readonly maxBodyBytes: number;
+  /**
+   * Keep an instance for the next request after one it answered in full, instead of a fresh
+   * instance per request (faster; requests then share the guest's memory).
+   */
+  readonly reuseInstance: boolean;
+}
+
 export interface ManifestSource {
   /** Absolute path of the manifest file, when it came from one. */
   readonly path: string | undefined;
@@ -70,6 +86,7 @@ export interface Manifest {
   readonly resources: Resources;
   readonly permissions: Permissions;
   readonly supervision: Supervision;
+  readonly http: HttpSection;
   /** String pairs handed to the component's `init`. */
   readonly config: Readonly<Record<string, string>>;
   readonly source: ManifestSource;
@@ -89,6 +106,10 @@ export const DEFAULT_SUPERVISION: Supervision = Object.freeze({
   maxRestarts: 3,
   withinSeconds: 5,
 });
+/** `[http] max-body` when absent. */
+export const DEFAULT_HTTP_MAX_BODY_BYTES = 1024 * 1024;
+/** The largest `[http] max-body`: request bodies are read whole before the guest runs. */
+export const MAX_HTTP_BODY_BYTES = 64 * 1024 * 1024;
 /** The manifest's file name inside a component folder. */
 export const MANIFEST_FILE_NAME = 'Component.toml';
 /** Largest manifest accepted, in bytes of text. */

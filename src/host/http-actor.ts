@@ -1,0 +1,158 @@
+/**
+ * A `wasi:http/proxy` component as an `rt` actor: each message is one HTTP request (the daemon's
+ * HTTP listener sends it, see daemon/http-gateway.ts) handled by the component's
+ * `incoming-handler` with the manifest's fuel, timeout and memory, and answered with the whole
+ * response. Instances come from an `IncomingHandler`: a fresh one per request unless
+ * `[http] reuse-instance`. A request the guest fails is answered with its error and counted;
+ * the actor itself does not restart (the instance that failed is dropped by the handler).
+ *
+ * On the wire (codec CBOR, both ways): the request is `RequestData`, the reply `HttpReply`. The
+ * reply is whole because it crosses threads as one message: its size is bounded by the host's
+ * message cap (`--max-message-bytes`), past which the request fails with `messaging-error`.
+ */
+
+import type { ActorBehavior } from '../rt/index.js';
+import { AirssysError, toAirssysError } from '../shared/errors.js';
+import type { Component } from '../wasm/engine/engine.js';
+import { IncomingHandler } from '../wasm/wasi/http/incoming-handler.js';
+import type { RequestData } from '../wasm/wasi/http/request.js';
+import type { ResponseTarget } from '../wasm/wasi/http/response.js';
+import { countError, LATENCY_BUCKETS_US, observe } from './actor-stats.js';
+import { CODECS, decodePayload, encodePayload } from './codec.js';
+import type { ActorHost } from './component-actor.js';
+import type { Envelope } from './envelope.js';
+import type { ActorIdentity } from './host-services.js';
+
+/** What the component answered: sent back to the HTTP listener as one message. */
+export interface HttpReply {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array;
+  trailers: [string, string][] | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+const HEALTHY = new TextEncoder().encode('healthy');
+
+export function httpActor(
+  host: ActorHost,
+  component: Component,
+  identity: ActorIdentity,
+): () => ActorBehavior<Envelope, IncomingHandler> {
+  const stats = host.stats(identity.key);
+  const wasi = {
+    stdout: (line: string) => host.log(identity, 'info', line),
+    stderr: (line: string) => host.log(identity, 'warn', line),
+    onDenied: (operation: string, subject: string, reason: string) =>
+      host.audit(identity, { operation, subject, decision: 'deny', reason, code: 'capability-denied' }),
+  };
+  let warned = false;
+
+  return () => ({
+    init(): IncomingHandler {
+      const handler = new IncomingHandler(component, {
+        reuseInstance: component.manifest.http.reuseInstance,
+        wasi,
+      });
+      handler.prepare(); // a component that cannot link fails its start, not its first request
+      return handler;
+    },
+
+    handle(message: Envelope, ctx): void {
+      host.dequeued(identity.key);
+      if (message.probe !== undefined) {
+        // Nothing to migrate in an HTTP handler; healthy when it can take a request.
+        host.answer(identity, message, CODECS.raw, message.probe === 'health' ? HEALTHY : EMPTY);
+        return;
+      }
+      if (message.kind !== 'request') {
+        if (!warned)
+          host.log(identity, 'warn', `an HTTP handler takes requests only; a ${message.kind} was dropped`);
+        warned = true;
+        return;
+      }
+      let request: RequestData;
+      try {
+        request = decodeRequest(message);
+      } catch (error) {
+        host.answer(identity, message, 0, EMPTY, toAirssysError(error));
+        return;
+      }
+      const started = performance.now();
+      const target = new BufferedResponse(host.maxMessageBytes);
+      const outcome = ctx.state.handle(request, target);
+      observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
+      stats.handled++;
+      if (!outcome.ok) {
+        stats.crashes++; // its instance is dropped, as a crash restarts an actor's
+        countError(stats, outcome.error.code, outcome.error.message);
+        host.answer(identity, message, 0, EMPTY, outcome.error);
+        return;
+      }
+      host.answer(identity, message, CODECS.cbor, encodePayload('cbor', target.reply()));
+    },
+  });
+}
+
+function decodeRequest(message: Envelope): RequestData {
+  const value = message.codec === CODECS.cbor ? decodePayload(CODECS.cbor, message.payload) : undefined;
+  const request = value as Partial<RequestData> | undefined;
+  if (
+    request === undefined ||
+    typeof request.method !== 'string' ||
+    typeof request.pathWithQuery !== 'string' ||
+    !Array.isArray(request.headers) ||
+    !(request.body instanceof Uint8Array)
+  ) {
+    throw new AirssysError(
+      'invalid-argument',
+      `${message.target} is an HTTP handler: send it an HTTP request (CBOR {method, pathWithQuery, headers, body}) through the host's HTTP listener`,
+    );
+  }
+  return {
+    method: request.method,
+    pathWithQuery: request.pathWithQuery,
+    scheme: request.scheme ?? 'http',
+    authority: request.authority,
+    headers: request.headers,
+    body: request.body,
+    trailers: request.trailers ?? [],
+  };
+}
+
+/** Collects the guest's response, refusing bytes past `limit` (the guest's write then fails). */
+class BufferedResponse implements ResponseTarget {
+  private status = 500;
+  private headers: [string, string][] = [];
+  private readonly chunks: Uint8Array[] = [];
+  private size = 0;
+  private trailers: [string, string][] | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  start(status: number, headers: [string, string][]): void {
+    this.status = status;
+    this.headers = headers;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.size + bytes.length > this.limit) {
+      throw new Error(`the response body is over the host's ${this.limit}-byte message limit`);
+    }
+    this.chunks.push(bytes.slice());
+    this.size += bytes.length;
+  }
+
+  end(trailers: [string, string][] | undefined): void {
+    this.trailers = trailers;
+  }
+
+  reply(): HttpReply {
+    return {
+      status: this.status,
+      headers: this.headers,
+      body: Buffer.concat(this.chunks, this.size),
+      trailers: this.trailers,
+    };
+  }
+}
