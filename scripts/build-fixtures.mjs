@@ -323,6 +323,7 @@ const FIXTURES = [
   watComponent('greeter', 'greeter'),
   watComponent('hostile', 'hostile'),
   watComponent('bad-world', 'bad-world'),
+  watComponent('wat-http-hello', 'airssys:fixtures/hello'),
   {
     name: 'kernel',
     kind: 'component',

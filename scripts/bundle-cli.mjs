@@ -33,6 +33,18 @@ await build({
   banner: {},
 });
 await build({ ...common, entryPoints: ['src/host/worker.ts'], outfile: 'dist/cli/worker.js' });
+// The outbound-HTTP bridge thread (osl/node/sync-http-bridge.ts starts it next to itself).
+await build({
+  ...common,
+  entryPoints: ['src/osl/node/sync-http-worker.ts'],
+  outfile: 'dist/cli/sync-http-worker.js',
+});
+// The `serve --threads` thread (wasm/wasi/http/worker-pool.ts starts it next to itself).
+await build({
+  ...common,
+  entryPoints: ['src/wasm/wasi/http/http-worker.ts'],
+  outfile: 'dist/cli/http-worker.js',
+});
 await mkdir('dist/daemon', { recursive: true });
 for (const dir of ['dist/cli', 'dist/daemon'])
   await copyFile('src/daemon/dashboard.html', `${dir}/dashboard.html`);

@@ -1,17 +1,21 @@
 /**
- * What `airssys-wasm run`'s flags grant a command component: preopened directories (`--dir`)
- * and environment variables (`--env`, `--inherit-env`), wasmtime's spelling. Without a
+ * What `airssys-wasm run`'s and `serve`'s flags grant a component: preopened directories
+ * (`--dir`), environment variables (`--env`, `--inherit-env`), wasmtime's spelling, and
+ * outbound HTTP (`--allow-outbound HOST[:PORT]`, the manifest's pattern syntax). Without a
  * manifest the flags are the whole grant; with one, a directory must lie within a folder the
- * manifest grants whole (`/data/**`, or `/data` itself), read-only unless it also grants write:
- * flags narrow a manifest, never widen it.
+ * manifest grants whole (`/data/**`, or `/data` itself), read-only unless it also grants write,
+ * and an outbound pattern within the manifest's `network.outbound`: flags narrow a manifest,
+ * never widen it.
  */
 
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { networkGrantsOf } from '../host/permissions.js';
+import { compileHostPattern, type HostPattern } from '../osl/policy/host-pattern.js';
 import { AirssysError } from '../shared/errors.js';
 import type { Manifest } from '../wasm/manifest/schema.js';
-import type { Preopen } from '../wasm/wasi/options.js';
+import type { DeniedCallback, Preopen, WasiHttpOptions } from '../wasm/wasi/options.js';
 import { usage } from './output.js';
 
 /** `--dir HOST[::GUEST]` values as preopens, checked against `manifest` when there is one. */
@@ -94,4 +98,65 @@ export function environmentFrom(
     else if (hostEnv[name] !== undefined) env[name] = hostEnv[name];
   }
   return env;
+}
+
+/** `--allow-outbound`, shared by `run` and `serve` (read it with `httpFrom`). */
+export function withOutboundOption(command: Command): Command {
+  return command.option(
+    '--allow-outbound <host[:port]>',
+    'let the guest send HTTP requests to HOST (any port unless :PORT; *.domain for subdomains); with a Component.toml, only within its network.outbound',
+    collect,
+    [],
+  );
+}
+
+/**
+ * The `wasi:http/outgoing-handler` grants of a run: a bare `.wasm` gets exactly the
+ * `--allow-outbound` patterns (none: no network); with a manifest, its `network.outbound`, or
+ * the flags when given, each of which the manifest must cover (a usage error otherwise).
+ */
+export function httpFrom(flags: readonly string[], manifest: Manifest | undefined): WasiHttpOptions {
+  for (const flag of flags) patternOf(flag);
+  let outbound: readonly string[] = flags;
+  if (manifest !== undefined) {
+    const granted = manifest.permissions.network.outbound;
+    for (const flag of flags) {
+      if (!granted.some((grant) => covers(patternOf(grant), patternOf(flag)))) {
+        throw usage(
+          `--allow-outbound ${flag}: ${manifest.component.name}'s Component.toml does not grant it; network.outbound is ${JSON.stringify(granted)} (a flag may only narrow it)`,
+        );
+      }
+    }
+    if (flags.length === 0) outbound = granted;
+  }
+  return {
+    network: networkGrantsOf(outbound),
+    component: manifest?.component.name,
+    version: manifest?.component.version,
+  };
+}
+
+/** Prints a refusal the way `run` and `serve` report them: one `denied` line on stderr. */
+export const printDenied: DeniedCallback = (operation, subject, reason) => {
+  process.stderr.write(`denied ${operation} ${subject}: ${reason}\n`);
+};
+
+/** A manifest-syntax pattern compiled (no port is any port); a malformed one is a usage error. */
+function patternOf(text: string): HostPattern {
+  try {
+    return compileHostPattern(/:(\*|\d+)$/.test(text) && !text.endsWith(']') ? text : `${text}:*`);
+  } catch (error) {
+    throw usage(`--allow-outbound ${text}: ${(error as Error).message}; expected HOST[:PORT]`);
+  }
+}
+
+/** Whether everything `inner` allows, `outer` allows too. */
+function covers(outer: HostPattern, inner: HostPattern): boolean {
+  if (
+    outer.ports !== undefined &&
+    (inner.ports === undefined || !inner.ports.every((p) => outer.ports?.includes(p)))
+  )
+    return false;
+  if (!outer.wildcard) return !inner.wildcard && inner.host === outer.host;
+  return inner.host.endsWith(`.${outer.host}`) || (inner.wildcard && inner.host === outer.host);
 }

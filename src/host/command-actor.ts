@@ -5,14 +5,20 @@
  * lines become the component's log; the reply is the exit status. A run that fails (trap,
  * out-of-fuel, timeout) answers its error; nothing carries over from one run to the next.
  *
+ * A guest that waits (a sleep, `poll`) is suspended on JSPI (Node.js 24+) and the thread's
+ * other actors go on; on Node.js 22 it holds its scheduler thread for as long as it waits,
+ * up to its `timeout-ms`.
+ *
  * On the wire (codec CBOR): the request is `JobRequest`, the reply `JobReply`.
  */
 
 import type { ActorBehavior } from '../rt/index.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
+import { hasJspi } from '../shared/node-runtime.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { bytesSource } from '../wasm/wasi/byte-io.js';
-import { runCommand } from '../wasm/wasi/run-command.js';
+import type { WasiOptions } from '../wasm/wasi/options.js';
+import { type CommandOutcome, runCommand, runCommandAsync } from '../wasm/wasi/run-command.js';
 import { countError, LATENCY_BUCKETS_US, observe } from './actor-stats.js';
 import { CODECS, decodePayload, encodePayload } from './codec.js';
 import type { ActorHost } from './component-actor.js';
@@ -33,6 +39,8 @@ export interface JobReply {
   ms: number;
 }
 
+/** Runs go on JSPI where Node has it (24+); on 22 a waiting guest holds its thread. */
+const JSPI = hasJspi();
 const EMPTY = new Uint8Array(0);
 const HEALTHY = new TextEncoder().encode('healthy');
 /** Bounds on what a job request may carry: the guest copies all of it into its memory. */
@@ -55,7 +63,7 @@ export function commandActor(
   return () => ({
     init: () => undefined,
 
-    handle(message: Envelope): void {
+    handle(message: Envelope): void | Promise<void> {
       host.dequeued(identity.key);
       if (message.probe !== undefined) {
         host.answer(identity, message, CODECS.raw, message.probe === 'health' ? HEALTHY : EMPTY);
@@ -69,33 +77,51 @@ export function commandActor(
         return;
       }
       const started = performance.now();
-      let outcome: ReturnType<typeof runCommand>;
+      const wasi: WasiOptions = {
+        ...log,
+        args: [identity.address, ...job.args],
+        env: job.env,
+        stdin: bytesSource(job.stdin),
+      };
+      // It could not start (an import not granted, memory): the same answer as a failed run.
+      const notStarted = (error: unknown): CommandOutcome => ({
+        ok: false,
+        error: toAirssysError(error),
+        fuel: 0,
+        ms: 0,
+      });
+      if (JSPI) {
+        // A waiting guest is suspended: the thread's other actors go on meanwhile.
+        return runCommandAsync(component, wasi).then(
+          (outcome) => finish(message, outcome, started),
+          (error) => finish(message, notStarted(error), started),
+        );
+      }
+      let outcome: CommandOutcome;
       try {
-        outcome = runCommand(component, {
-          ...log,
-          args: [identity.address, ...job.args],
-          env: job.env,
-          stdin: bytesSource(job.stdin),
-        });
+        outcome = runCommand(component, wasi);
       } catch (error) {
-        // It could not start (an import not granted, memory): the same answer as a failed run.
-        outcome = { ok: false, error: toAirssysError(error), fuel: 0, ms: 0 };
+        outcome = notStarted(error);
       }
-      observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
-      stats.handled++;
-      if (!outcome.ok) {
-        stats.crashes++;
-        countError(stats, outcome.error.code, outcome.error.message);
-        host.log(identity, 'warn', `run failed [${outcome.error.code}]: ${outcome.error.message}`);
-        host.answer(identity, message, 0, EMPTY, outcome.error);
-        return;
-      }
-      if (outcome.status !== 0) stats.errors++;
-      host.log(identity, outcome.status === 0 ? 'info' : 'warn', `exited with status ${outcome.status}`);
-      const reply: JobReply = { status: outcome.status, fuel: outcome.fuel, ms: outcome.ms };
-      host.answer(identity, message, CODECS.cbor, encodePayload('cbor', reply));
+      finish(message, outcome, started);
     },
   });
+
+  function finish(message: Envelope, outcome: CommandOutcome, started: number): void {
+    observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
+    stats.handled++;
+    if (!outcome.ok) {
+      stats.crashes++;
+      countError(stats, outcome.error.code, outcome.error.message);
+      host.log(identity, 'warn', `run failed [${outcome.error.code}]: ${outcome.error.message}`);
+      host.answer(identity, message, 0, EMPTY, outcome.error);
+      return;
+    }
+    if (outcome.status !== 0) stats.errors++;
+    host.log(identity, outcome.status === 0 ? 'info' : 'warn', `exited with status ${outcome.status}`);
+    const reply: JobReply = { status: outcome.status, fuel: outcome.fuel, ms: outcome.ms };
+    host.answer(identity, message, CODECS.cbor, encodePayload('cbor', reply));
+  }
 }
 
 /** A job from a request (CBOR `JobRequest`); an empty payload of any codec is a run without arguments. */

@@ -18,19 +18,27 @@ import type { Manifest, Permissions } from '../wasm/manifest/schema.js';
  */
 export function grantsOf(manifest: Manifest): Grants {
   const { filesystem, network, process } = manifest.permissions;
+  return {
+    filesystem: { read: filesystem.read, write: filesystem.write },
+    network: networkGrantsOf(network.outbound),
+    process: { spawn: process.spawn },
+  };
+}
+
+/**
+ * Component.toml `network.outbound` patterns (also `--allow-outbound`) as osl network grants:
+ * no port means any port, and an IP literal also grants that one address.
+ */
+export function networkGrantsOf(patterns: readonly string[]): NonNullable<Grants['network']> {
   const addresses: string[] = [];
   const outbound: string[] = [];
-  for (const pattern of network.outbound) {
+  for (const pattern of patterns) {
     const { host, port } = splitHostPort(pattern);
     if (parseIp(host) !== undefined) addresses.push(host);
     // Component.toml: no port means any port (osl's own default is 80 and 443).
     outbound.push(port === undefined ? `${pattern}:*` : pattern);
   }
-  return {
-    filesystem: { read: filesystem.read, write: filesystem.write },
-    network: { outbound, addresses },
-    process: { spawn: process.spawn },
-  };
+  return { outbound, addresses };
 }
 
 /** A `host[:port]` pattern's host (without brackets) and port. */

@@ -26,6 +26,8 @@ export type Operation =
       body?: Uint8Array;
       maxResponseBytes: number;
       timeoutMs: number;
+      connectTimeoutMs?: number;
+      firstByteTimeoutMs?: number;
     }
   | { kind: 'net.connect'; host: unknown; port: unknown; timeoutMs: number }
   | {

@@ -257,6 +257,83 @@ describe('airssys-wasm serve: a wasi:http/proxy component over HTTP', () => {
   });
 });
 
+describe('airssys-wasm serve: fresh instances from a pool, and --threads (wat-http-hello)', () => {
+  const wat = () => fixture('wat-http-hello');
+
+  it('every request gets an instance no request used before; --reuse-instance keeps one', async () => {
+    const fresh = await serve(wat(), '--pool', '1');
+    const reused = await serve(wat(), '--reuse-instance');
+    try {
+      const counts = async (url: string) => {
+        const out: string[] = [];
+        for (let i = 0; i < 4; i++) out.push(await (await fetch(`${url}/count`)).text());
+        return out;
+      };
+      expect(await counts(fresh.url)).toEqual(['1', '1', '1', '1']);
+      expect(await counts(reused.url)).toEqual(['1', '2', '3', '4']);
+    } finally {
+      await fresh.stop();
+      await reused.stop();
+    }
+  });
+
+  it('--threads 2 runs two slow requests at once', async () => {
+    const threaded = await serve(wat(), '--threads', '2');
+    try {
+      const started = performance.now();
+      const answers = await Promise.all(
+        [0, 1].map(() => fetch(`${threaded.url}/spin`).then((r) => r.text())),
+      );
+      const ms = performance.now() - started;
+      expect(answers).toEqual(['hello world', 'hello world']);
+      // Each spins 300 ms of guest work: one after the other would take 600 ms or more.
+      expect(ms).toBeLessThan(560);
+    } finally {
+      await threaded.stop();
+    }
+  });
+
+  it('--threads: a trap in one thread is a 500, a guest loop ends at its budget, and the server stays up', async () => {
+    const threaded = await serve(wat(), '--threads', '2');
+    try {
+      const trapped = await fetch(`${threaded.url}/trap`);
+      expect(trapped.status).toBe(500);
+      expect(await trapped.text()).toBe('internal server error [trap]\n');
+      const looped = await fetch(`${threaded.url}/loop`);
+      expect(looped.status).toBe(500);
+      expect(await looped.text()).toMatch(/\[(out-of-fuel|timeout)\]/);
+      await eventually(threaded.stderr, /error \[trap\]: GET \/trap: /);
+      const answers = await Promise.all(
+        [0, 1, 2, 3].map(() => fetch(`${threaded.url}/count`).then((r) => r.text())),
+      );
+      expect(answers).toEqual(['1', '1', '1', '1']);
+    } finally {
+      await threaded.stop();
+    }
+  });
+
+  it('--threads with --max-concurrent 1: a second request while one runs gets 503', async () => {
+    const threaded = await serve(wat(), '--threads', '2', '--max-concurrent', '1');
+    try {
+      const slow = fetch(`${threaded.url}/spin`);
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await fetch(`${threaded.url}/`)).status).toBe(503);
+      expect(await (await slow).text()).toBe('hello world');
+    } finally {
+      await threaded.stop();
+    }
+  });
+
+  it('refuses --threads 0 and --pool -1 with a usage error', async () => {
+    for (const flags of [
+      ['--threads', '0'],
+      ['--pool', '-1'],
+    ]) {
+      await expect(serve(wat(), ...flags)).rejects.toThrow(/expected a whole number of at least/);
+    }
+  });
+});
+
 describe('airssys-wasm serve: limits and start-up', () => {
   it('answers 503 past --max-concurrent while a request is still being read', async () => {
     const busy = await serve(component, '--max-concurrent', '1');

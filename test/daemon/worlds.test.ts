@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../dist/daemon/daemon.js';
 import type { DaemonEvent } from '../../dist/daemon/event-hub.js';
+import { hasJspi } from '../../src/shared/node-runtime.js';
+import { cComponent } from '../support/c-component.js';
 import { ROOT } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
+import { SLEEP } from '../support/wasi-c-programs.js';
 
 const BUILD = join(ROOT, 'fixtures', 'build');
 const daemons: Daemon[] = [];
@@ -17,11 +20,12 @@ afterEach(async () => {
   for (const d of daemons.splice(0)) await d.close();
 });
 
-/** A component folder: a fixture's binary under a manifest written here. */
+/** A component folder: a fixture's binary (or a .wasm file) under a manifest written here. */
 function folder(fixture: string, manifest: string): string {
-  const dir = tempDir(`world-${fixture}`);
+  const dir = tempDir(`world-${fixture.replace(/\W/g, '-')}`);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(join(BUILD, fixture, 'component.wasm'), join(dir, 'component.wasm'));
+  const wasm = fixture.endsWith('.wasm') ? fixture : join(BUILD, fixture, 'component.wasm');
+  copyFileSync(wasm, join(dir, 'component.wasm'));
   writeFileSync(join(dir, 'Component.toml'), manifest);
   return dir;
 }
@@ -184,6 +188,25 @@ describe('daemon: wasi:cli/command components as jobs', () => {
 
     const bad = await api('POST', '/v1/addresses/wc/run', { args: 'not a list' });
     expect(bad.status).toBe(400);
+  }, 60_000);
+});
+
+describe.runIf(hasJspi())('daemon: a waiting job on JSPI', () => {
+  it('does not hold its scheduler thread: two sleeping jobs on one thread overlap', async () => {
+    const { daemon, api } = await start(1);
+    const sleeper = await cComponent(SLEEP, { kind: 'command' });
+    for (const name of ['nap-a', 'nap-b']) {
+      await daemon.deployer.install(folder(sleeper, WC.replace('name = "wc"', `name = "${name}"`)));
+      await daemon.deployer.deploy(name);
+    }
+    const started = performance.now();
+    const runs = await Promise.all(
+      ['nap-a', 'nap-b'].map((name) => api('POST', `/v1/addresses/${name}/run`, { args: ['u', '400000'] })),
+    );
+    const elapsed = performance.now() - started;
+    for (const run of runs) expect(run.body).toMatchObject({ ok: true, status: 0 });
+    // One after the other they would take 800 ms and more.
+    expect(elapsed).toBeLessThan(750);
   }, 60_000);
 });
 

@@ -6,7 +6,9 @@ import {
   FUEL_COUNTER_EXPORT,
   FUEL_EXPORT_PREFIX,
   INSTRUMENT_MODULE,
+  importedMemory,
   instrument,
+  MEMORY_IMPORT,
 } from '../../src/wasm/engine/instrument.js';
 
 // Typed loosely so the tests do not depend on a DOM/WebAssembly lib in tsconfig.
@@ -722,5 +724,38 @@ describe('instrument: refusals', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('instrument: the memory from the host (importMemory)', () => {
+  it("turns the one defined memory into airssys:instrument memory with the clamped limits; data lands in the host's memory", () => {
+    const bytes = wat(`(module
+      (memory (export "memory") 1)
+      (data (i32.const 8) "hi")
+      (func (export "size") (result i32) (memory.size)))`);
+    const r = instrument(bytes, { memoryMaxPages: 4, importMemory: true });
+    expect(r.memory).toEqual({ initial: 1, maximum: 4 });
+    expect(importedMemory(r.bytes)).toEqual({ initial: 1, maximum: 4 });
+    const mod = new WA.Module(r.bytes);
+    expect(WA.Module.imports(mod).map((i: any) => `${i.module}/${i.name}/${i.kind}`)).toContain(
+      `${INSTRUMENT_MODULE}/${MEMORY_IMPORT}/memory`,
+    );
+    const memory = new WA.Memory(r.memory);
+    const p = plumbing();
+    const inst = new WA.Instance(mod, { [INSTRUMENT_MODULE]: { ...p.imports, [MEMORY_IMPORT]: memory } })
+      .exports;
+    expect(inst.memory).toBe(memory);
+    expect(Buffer.from(new Uint8Array(memory.buffer, 8, 2)).toString()).toBe('hi');
+    inst[FUEL_COUNTER_EXPORT].value = 100n;
+    expect(inst.size()).toBe(1);
+    expect(() => memory.grow(4)).toThrow();
+  });
+
+  it('leaves a module without a memory, or one that imports its memory, as it was', () => {
+    for (const src of ['(module)', '(module (import "env" "m" (memory 1)))']) {
+      const r = instrument(wat(src), { memoryMaxPages: 4, importMemory: true });
+      expect(r.memory).toBeUndefined();
+      expect(importedMemory(r.bytes)).toBeUndefined();
+    }
   });
 });

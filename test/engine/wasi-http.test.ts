@@ -5,9 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { Fields } from '../../src/wasm/wasi/http/fields.js';
+import { outgoingHandlerInterface } from '../../src/wasm/wasi/http/outgoing-handler.js';
 import { IncomingRequest, methodOf } from '../../src/wasm/wasi/http/request.js';
 import { ResponseOutparam, type ResponseTarget } from '../../src/wasm/wasi/http/response.js';
-import { httpTypesInterface, outgoingHandlerInterface } from '../../src/wasm/wasi/http/types-interface.js';
+import { httpTypesInterface } from '../../src/wasm/wasi/http/types-interface.js';
 
 const b = (s: string) => new TextEncoder().encode(s);
 const t = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -188,10 +189,11 @@ describe('wasi:http outgoing-response into a ResponseTarget', () => {
     expect(failed.answer).toEqual({ kind: 'error', code: { tag: 'internal-error' } });
   });
 
-  it('outgoing-handler refuses every request: outbound HTTP goes through the egress policy', () => {
-    expect((outgoingHandlerInterface().handle as () => unknown)()).toEqual({
+  it('outgoing-handler answers a request without an authority HTTP-request-URI-invalid (see wasi-http-outgoing.test.ts)', () => {
+    const request = http['[constructor]outgoing-request'](Fields.empty());
+    expect((outgoingHandlerInterface().handle as (r: unknown) => unknown)(request)).toEqual({
       tag: 'err',
-      val: { tag: 'HTTP-request-denied' },
+      val: { tag: 'HTTP-request-URI-invalid' },
     });
   });
 });

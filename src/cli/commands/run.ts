@@ -1,9 +1,10 @@
 /**
- * `airssys-wasm run <component> [--dir HOST[::GUEST]]... [--env K[=V]]... [--inherit-env] [-- ARGS...]`
+ * `airssys-wasm run <component> [--dir HOST[::GUEST]]... [--env K[=V]]... [--inherit-env]
+ *   [--allow-outbound HOST[:PORT]]... [-- ARGS...]`
  * runs a command component (one that exports `wasi:cli/run`) like `wasmtime run`: the guest's
  * stdout and stderr are the process's, its exit status is the command's. A bare `.wasm` gets
  * the host's default limits and nothing but what the flags grant; with a `Component.toml` the
- * manifest's limits and grants apply and `--dir` may only narrow them.
+ * manifest's limits and grants apply and `--dir` and `--allow-outbound` may only narrow them.
  *
  * `--call <export> [--args <json>] [--json]` calls one export of a library-style component
  * instead and prints its result (SPEC §8).
@@ -19,7 +20,15 @@ import { fdSink, fdSource } from '../../wasm/wasi/fd-io.js';
 import { type CommandOutcome, runCommand } from '../../wasm/wasi/run-command.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
 import { EXIT_FAILED, EXIT_OK, exitCodeFor, printJson, usage } from '../output.js';
-import { collect, environmentFrom, preopensFrom, withGuestEnvOptions } from '../run-grants.js';
+import {
+  collect,
+  environmentFrom,
+  httpFrom,
+  preopensFrom,
+  printDenied,
+  withGuestEnvOptions,
+  withOutboundOption,
+} from '../run-grants.js';
 
 interface RunFlags extends EngineFlags {
   call?: string;
@@ -28,6 +37,7 @@ interface RunFlags extends EngineFlags {
   dir: string[];
   env: string[];
   inheritEnv?: boolean;
+  allowOutbound: string[];
   argv0?: string;
 }
 
@@ -40,25 +50,32 @@ export const EXIT_GUEST_FAILED = 134;
 export function registerRun(program: Command): void {
   withEngineOptions(
     withGuestEnvOptions(
-      program
-        .command('run')
-        .description('run a command component (wasi:cli/run), or call one export of a component with --call')
-        .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
-        .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
-        .option(
-          '--dir <host[::guest]>',
-          'give the guest a host directory, at guest path (default: the same path)',
-          collect,
-          [],
-        )
+      withOutboundOption(
+        program
+          .command('run')
+          .description(
+            'run a command component (wasi:cli/run), or call one export of a component with --call',
+          )
+          .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
+          .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
+          .option(
+            '--dir <host[::guest]>',
+            'give the guest a host directory, at guest path (default: the same path)',
+            collect,
+            [],
+          )
 
-        .option('--argv0 <name>', 'the program name the guest sees as argv[0] (default: the .wasm file name)')
-        .option(
-          '--call <export>',
-          'call this export instead of wasi:cli/run: `add`, or `iface#func` / `iface.func`',
-        )
-        .option('--args <json>', 'with --call: arguments as a JSON array', '[]')
-        .option('--json', 'with --call: print one JSON document: {ok, result|error, fuel, ms}'),
+          .option(
+            '--argv0 <name>',
+            'the program name the guest sees as argv[0] (default: the .wasm file name)',
+          )
+          .option(
+            '--call <export>',
+            'call this export instead of wasi:cli/run: `add`, or `iface#func` / `iface.func`',
+          )
+          .option('--args <json>', 'with --call: arguments as a JSON array', '[]')
+          .option('--json', 'with --call: print one JSON document: {ok, result|error, fuel, ms}'),
+      ),
     ),
   ).action(async (path: string, args: string[], flags: RunFlags) => {
     process.exitCode =
@@ -72,6 +89,7 @@ async function runToExit(path: string, args: string[], flags: RunFlags): Promise
   try {
     if (flags.json) throw usage('--json goes with --call; a command prints what the component prints');
     const component = await engineFrom(flags).load(path);
+    const manifest = path.toLowerCase().endsWith('.wasm') ? undefined : component.manifest;
     // The process's own stdio, raw, as wasmtime gives it: byte-exact output, piped stdin.
     const stdin = fdSource(0);
     let outcome: CommandOutcome;
@@ -80,10 +98,9 @@ async function runToExit(path: string, args: string[], flags: RunFlags): Promise
         // argv[0] is the binary's file name only, as wasmtime passes it: the host's paths stay the host's.
         args: [flags.argv0 ?? basename(component.manifest.component.wasm), ...args],
         env: environmentFrom(flags.env, flags.inheritEnv === true, process.env),
-        preopens: preopensFrom(
-          flags.dir,
-          path.toLowerCase().endsWith('.wasm') ? undefined : component.manifest,
-        ),
+        preopens: preopensFrom(flags.dir, manifest),
+        http: httpFrom(flags.allowOutbound, manifest),
+        onDenied: printDenied,
         stdin,
         stdoutBytes: fdSink(1),
         stderrBytes: fdSink(2),

@@ -60,6 +60,7 @@ export class NodeNetwork implements Network {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(phaseTimer);
         if (error) {
           req.destroy();
           reject(fromSocketError(error, url.host));
@@ -77,6 +78,7 @@ export class NodeNetwork implements Network {
           agent: false,
         },
         (res) => {
+          clearTimeout(phaseTimer);
           const declared = Number(res.headers['content-length'] ?? Number.NaN);
           if (declared > options.maxResponseBytes) {
             finish(overCap(declared, options.maxResponseBytes));
@@ -102,9 +104,36 @@ export class NodeNetwork implements Network {
       );
       const timer = setTimeout(
         () =>
-          finish(new AirssysError('timeout', `no response from ${url.host} within ${options.timeoutMs} ms`)),
+          finish(
+            new AirssysError('timeout', `no response from ${url.host} within ${options.timeoutMs} ms`, {
+              details: { phase: 'response', limit: options.timeoutMs },
+            }),
+          ),
         options.timeoutMs,
       );
+      // The connect and first-byte timeouts run one after the other on one timer: connecting,
+      // then waiting for the head once connected (wasi:http's request-options).
+      let phaseTimer: NodeJS.Timeout | undefined;
+      const phase = (name: 'connect' | 'first-byte', ms: number | undefined) => {
+        clearTimeout(phaseTimer);
+        if (ms === undefined) return;
+        const what = name === 'connect' ? 'could not connect to' : 'no response head from';
+        phaseTimer = setTimeout(
+          () =>
+            finish(
+              new AirssysError('timeout', `${what} ${url.host} within ${ms} ms`, {
+                details: { phase: name, limit: ms },
+              }),
+            ),
+          ms,
+        );
+      };
+      phase('connect', options.connectTimeoutMs);
+      req.on('socket', (socket) => {
+        const connected = () => phase('first-byte', options.firstByteTimeoutMs);
+        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+      });
+      req.on('close', () => clearTimeout(phaseTimer));
       req.on('error', (error) => finish(error));
       req.end(request.body === undefined ? undefined : Buffer.from(request.body));
     });

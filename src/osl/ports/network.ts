@@ -34,7 +34,12 @@ export interface ExchangeOptions {
   readonly lookup: Lookup;
   /** Bodies larger than this fail with `capability-denied` and are not buffered further. */
   readonly maxResponseBytes: number;
+  /** The whole exchange, from the first byte sent to the last received. */
   readonly timeoutMs: number;
+  /** Until the connection (TLS included) is up; fails `timeout` with `details.phase` `connect`. */
+  readonly connectTimeoutMs?: number;
+  /** From connected to the response head; fails `timeout` with `details.phase` `first-byte`. */
+  readonly firstByteTimeoutMs?: number;
 }
 
 export interface TcpConnection {

@@ -17,6 +17,10 @@ export interface FetchInit {
   /** Lower than the host's cap only. */
   maxResponseBytes?: number;
   timeoutMs?: number;
+  /** Until connected (see `ExchangeOptions`); none by default beyond `timeoutMs`. */
+  connectTimeoutMs?: number;
+  /** From connected to the response head; none by default beyond `timeoutMs`. */
+  firstByteTimeoutMs?: number;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -57,6 +61,8 @@ export class SandboxNetwork {
           body,
           maxResponseBytes,
           timeoutMs: init.timeoutMs ?? 30_000,
+          connectTimeoutMs: init.connectTimeoutMs,
+          firstByteTimeoutMs: init.firstByteTimeoutMs,
         },
         current,
       );

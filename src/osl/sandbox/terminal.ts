@@ -66,6 +66,8 @@ export function terminal(ports: Ports): Terminal {
             lookup: decided(ctx.lookup, 'lookup', ctx),
             maxResponseBytes: op.maxResponseBytes,
             timeoutMs: op.timeoutMs,
+            connectTimeoutMs: op.connectTimeoutMs,
+            firstByteTimeoutMs: op.firstByteTimeoutMs,
           },
         );
         return;

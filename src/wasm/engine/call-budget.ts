@@ -20,6 +20,38 @@ export interface CallBudget {
   deadline(): number;
   /** Ends the current call with `timeout`, as the fuel meter would at its next check. */
   expire(): never;
+  /**
+   * The call runs on JSPI (`WebAssembly.promising`): instead of blocking the thread, a host
+   * function that must wait throws a `Suspension` with a promise of the moment to look again.
+   */
+  readonly suspends?: boolean;
+}
+
+/**
+ * Thrown by a host function that must wait, under a budget that `suspends`: the engine waits for
+ * `until` without blocking the thread (the guest's stack is suspended by JSPI) and then calls
+ * the host function again with the same arguments. So a function may throw it only at a point
+ * it can be restarted from: before it changed anything (every WASI wait is such a point: a
+ * read that found no data, a poll that found nothing ready).
+ */
+export class Suspension {
+  constructor(readonly until: Promise<void>) {}
+}
+
+/**
+ * `fn` for a suspending import: its value when it returns, or, when it throws a `Suspension`,
+ * a promise of its value once it could run to the end.
+ */
+export function retryAfterSuspension(fn: HostFunction): HostFunction {
+  const attempt = (args: unknown[]): unknown => {
+    try {
+      return fn(...args);
+    } catch (error) {
+      if (error instanceof Suspension) return error.until.then(() => attempt(args));
+      throw error;
+    }
+  };
+  return (...args: unknown[]) => attempt(args);
 }
 
 /** The budget of a host function called outside any engine call: no deadline. */
@@ -49,6 +81,11 @@ export function withCallBudget<F extends HostFunction>(bind: (budget: CallBudget
   const unbound = bind(UNBOUNDED_CALL) as F & Bindable;
   unbound[BIND] = bind;
   return unbound;
+}
+
+/** True for a function made by `withCallBudget`: one that may wait. */
+export function mayWait(fn: HostFunction): boolean {
+  return (fn as Bindable)[BIND] !== undefined;
 }
 
 /** `fn` as linked into an instance whose calls have `budget`: itself unless made by `withCallBudget`. */

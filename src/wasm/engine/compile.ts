@@ -10,7 +10,7 @@ import { type CoreModuleInfo, checkCoreModuleLimits, inspectCoreModule } from '.
 import { decodeComponent } from '../component/decode.js';
 import type { ComponentPlan, CoreItemRef } from '../component/model.js';
 import { type ComponentCache, sha256 } from './cache.js';
-import { INSTRUMENT_VERSION, instrument } from './instrument.js';
+import { INSTRUMENT_VERSION, importedMemory, instrument, type MemoryShape } from './instrument.js';
 import type { HostPolicy } from './policy.js';
 
 export const WASM_PAGE = 65_536;
@@ -23,6 +23,8 @@ export interface CompiledComponent {
   readonly modules: readonly WebAssembly.Module[];
   /** Sizes of the instrumented core modules, in bytes. */
   readonly moduleSizes: readonly number[];
+  /** Per core module, the memory the host hands it at instantiation (`importMemory`), if any. */
+  readonly memories: readonly (MemoryShape | undefined)[];
   readonly memoryMaxPages: number;
   readonly fromCache: boolean;
 }
@@ -97,6 +99,7 @@ export function compileComponent(bytes: Uint8Array, options: CompileOptions): Co
       plan: cached.plan,
       modules: cached.modules.map(compileModule),
       moduleSizes: cached.modules.map((m) => m.length),
+      memories: cached.modules.map(importedMemory),
       memoryMaxPages,
       fromCache: true,
     };
@@ -117,9 +120,10 @@ export function compileComponent(bytes: Uint8Array, options: CompileOptions): Co
   const infos = cores.map((core) => inspectCoreModule(core));
   for (const info of infos) checkCoreModuleLimits(info, caps);
   const entries = wrapperEntries(plan, infos);
-  const instrumented = cores.map(
-    (core, m) => instrument(core, { memoryMaxPages, entries: entries[m] }).bytes,
+  const results = cores.map((core, m) =>
+    instrument(core, { memoryMaxPages, entries: entries[m], importMemory: true }),
   );
+  const instrumented = results.map((result) => result.bytes);
   const modules = instrumented.map(compileModule);
   if (key !== undefined) cache?.store(key, { plan, modules: instrumented });
   return {
@@ -127,6 +131,7 @@ export function compileComponent(bytes: Uint8Array, options: CompileOptions): Co
     plan,
     modules,
     moduleSizes: instrumented.map((m) => m.length),
+    memories: results.map((result) => result.memory),
     memoryMaxPages,
     fromCache: false,
   };

@@ -12,6 +12,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { AirssysError } from '../../shared/errors.js';
+import { requireJspi } from '../../shared/node-runtime.js';
 import type { ComponentPlan } from '../component/model.js';
 import type { FuncType } from '../component/types.js';
 import { formatFunc } from '../component/wit-format.js';
@@ -24,6 +25,7 @@ import { exportName } from './export-names.js';
 import { ComponentInstance } from './instance.js';
 import { instantiateComponent, type Specialisations, specialise } from './instantiate.js';
 import type { HostImports } from './link.js';
+import { MemoryPool } from './memory-pool.js';
 import { type BinaryCaps, type HostPolicy, resolvePolicy } from './policy.js';
 
 export interface EngineOptions {
@@ -105,6 +107,8 @@ function describeCacheEvent(event: CacheEvent): string {
 /** A validated, compiled component version: instantiate it as often as needed. */
 export class Component {
   private code: Specialisations | undefined;
+  /** Memories of disposed instances, for the next ones. */
+  private readonly memoryPool = new MemoryPool();
 
   constructor(
     readonly manifest: Manifest,
@@ -136,17 +140,30 @@ export class Component {
     return byName[found];
   }
 
-  /** Creates a fresh instance with the manifest's fuel and timeout budgets per call. */
-  instantiate(imports: HostImports = {}): ComponentInstance {
+  /**
+   * Creates a fresh instance with the manifest's fuel and timeout budgets per call. Its memory
+   * may be one a disposed instance left (`ComponentInstance.dispose`), zeroed: nothing of the
+   * earlier instance is visible. `jspi`: every export returns a promise and a guest that waits
+   * (WASI `poll`, a sleep, a blocking read) is suspended instead of blocking the thread; use
+   * `invokeAsync`. Needs JSPI (`hasJspi()`, Node.js 24+): `unsupported-runtime` otherwise.
+   */
+  instantiate(imports: HostImports = {}, options: { jspi?: boolean } = {}): ComponentInstance {
     this.code ??= specialise(this.compiled);
     const { resources } = this.manifest;
+    const pool = this.memoryPool;
+    if (options.jspi) requireJspi('an instance whose calls suspend (jspi)');
     const bound = instantiateComponent(this.compiled, this.code, {
       component: this.name,
       imports,
       fuel: resources.fuel,
       timeoutMs: resources.timeoutMs,
+      memories: pool,
+      jspi: options.jspi,
     });
-    return new ComponentInstance(this.name, bound);
+    const shapes = this.compiled.memories;
+    return new ComponentInstance(this.name, bound, (memories) => {
+      for (const [module, memory] of memories) pool.give(module, shapes[module]!, memory);
+    });
   }
 
   /** What `airssys-wasm inspect` shows: identity, limits, imports and exports with WIT-like types. */

@@ -24,13 +24,32 @@ export class ComponentInstance {
    */
   readonly exports: Readonly<Record<string, (...args: unknown[]) => unknown>>;
   private readonly runtime: InstanceRuntime;
+  private memories: BoundInstance['memories'] | undefined;
 
+  /** `release` receives the instance's host-made memories once, on `dispose`. */
   constructor(
     readonly component: string,
     bound: BoundInstance,
+    private readonly release?: (memories: BoundInstance['memories']) => void,
   ) {
     this.exports = Object.freeze(bound.exports);
     this.runtime = bound.runtime;
+    this.memories = bound.memories;
+  }
+
+  /**
+   * Ends this instance for good: every later call fails, and its memory may serve a new
+   * instance of the same component (zeroed first). A no-op during a call of this instance.
+   *
+   * @example
+   * const instance = component.instantiate(imports);
+   * try { instance.invoke('handle', [request]); } finally { instance.dispose(); }
+   */
+  dispose(): void {
+    const memories = this.memories;
+    if (memories === undefined || !this.runtime.dispose()) return;
+    this.memories = undefined;
+    this.release?.(memories);
   }
 
   /** Export names, in the order the component declares them. */
@@ -73,10 +92,27 @@ export class ComponentInstance {
     } catch (error) {
       const ms = performance.now() - started;
       const fuel = runtime.endMetered();
-      const failure = isAirssysError(error)
-        ? error
-        : new AirssysError('internal', String(error), { cause: error, blame: 'host' });
-      return { ok: false, error: failure, fuel, ms };
+      return { ok: false, error: categorised(error), fuel, ms };
+    }
+  }
+
+  /**
+   * `invoke` for an instance made with `jspi`: resolves once the call ended (a guest that waits
+   * is suspended meanwhile, and the thread does other work); never rejects for a guest failure.
+   */
+  async invokeAsync(name: string, args: readonly unknown[] = []): Promise<InvocationOutcome> {
+    const fn = this.resolve(name);
+    const runtime = this.runtime;
+    runtime.beginMetered();
+    const started = performance.now();
+    try {
+      const value = await fn(...args);
+      const ms = performance.now() - started;
+      return { ok: true, value, fuel: runtime.endMetered(), ms };
+    } catch (error) {
+      const ms = performance.now() - started;
+      const fuel = runtime.endMetered();
+      return { ok: false, error: categorised(error), fuel, ms };
     }
   }
 
@@ -104,4 +140,10 @@ export class ComponentInstance {
   setBudget(fuel: number, timeoutMs: number): void {
     this.runtime.setBudget(fuel, timeoutMs);
   }
+}
+
+function categorised(error: unknown): AirssysError {
+  return isAirssysError(error)
+    ? error
+    : new AirssysError('internal', String(error), { cause: error, blame: 'host' });
 }

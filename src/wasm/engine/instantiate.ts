@@ -20,17 +20,24 @@ import {
   resourceRep,
 } from '../component/canon/index.js';
 import type { CanonOptionsPlan, CoreItemRef } from '../component/model.js';
-import { bindCallBudget } from './call-budget.js';
+import { bindCallBudget, mayWait, retryAfterSuspension } from './call-budget.js';
 import type { CompiledComponent } from './compile.js';
 import { shortNameAliases } from './export-names.js';
-import { FUEL_COUNTER_EXPORT, FUEL_EXPORT_PREFIX } from './instrument.js';
+import { FUEL_COUNTER_EXPORT, FUEL_EXPORT_PREFIX, INSTRUMENT_MODULE, MEMORY_IMPORT } from './instrument.js';
 import { type HostImports, linkImports, linkResourceClasses } from './link.js';
+import type { MemoryPool } from './memory-pool.js';
 import { InstanceRuntime } from './runtime.js';
 
 type LiftFactory = ReturnType<typeof compileLift>;
 type LowerFactory = ReturnType<typeof compileLower>;
 // biome-ignore lint/complexity/noBannedTypes: core exports are untyped wasm functions
 type CoreFunction = Function;
+
+/** JSPI's two constructors, present when `hasJspi()` (Node.js 24+); not in the WebAssembly typings yet. */
+const JSPI = WebAssembly as unknown as {
+  Suspending: new (fn: CoreFunction) => CoreFunction;
+  promising: (fn: CoreFunction) => CoreFunction;
+};
 
 /** Generated call-path code of one compiled component, shared by all its instances. */
 export interface Specialisations {
@@ -46,6 +53,9 @@ export interface Specialisations {
    * Resolved once, on first instantiation: building these strings per instance showed up.
    */
   entryKeys: (string | undefined)[];
+  /** The JSPI variants, generated on the first instantiation that needs them (see `jspi`). */
+  asyncLifts: (LiftFactory | undefined)[];
+  suspendingLowers: (LowerFactory | undefined)[];
 }
 
 export function specialise(compiled: CompiledComponent): Specialisations {
@@ -73,6 +83,8 @@ export function specialise(compiled: CompiledComponent): Specialisations {
     })),
     aliases: shortNameAliases(compiled.plan.exports.map((e) => e.name)),
     entryKeys: compiled.plan.exports.map(() => undefined),
+    asyncLifts: [],
+    suspendingLowers: [],
   };
 }
 
@@ -81,12 +93,22 @@ export interface InstantiateOptions {
   imports: HostImports;
   fuel: number;
   timeoutMs: number;
+  /**
+   * Run calls on JSPI (the caller checked `hasJspi()`): every export returns a promise, and a
+   * host function that may wait (`withCallBudget`) suspends the guest instead of blocking the
+   * thread, so other work of the thread goes on meanwhile.
+   */
+  jspi?: boolean;
+  /** Where the memories the host hands the core modules come from (default: new ones). */
+  memories?: MemoryPool;
 }
 
 export interface BoundInstance {
   runtime: InstanceRuntime;
   /** Callable exports by name (`add`, `api#flip`). */
   exports: Record<string, (...args: unknown[]) => unknown>;
+  /** The memories the host handed core modules (`compiled.memories`), by module index. */
+  memories: [number, WebAssembly.Memory][];
 }
 
 function sameRef(a: CoreItemRef, b: CoreItemRef): boolean {
@@ -131,9 +153,17 @@ export function instantiateComponent(
     timeoutMs: options.timeoutMs,
     handles: createHandleTables(plan.resources),
   });
-  // Host functions that wait bound their wait by this instance's call deadline.
-  const hostFunctions = linked.map((fn) => bindCallBudget(fn, runtime.callBudget));
+  // Host functions that wait bound their wait by this instance's call deadline; on JSPI they
+  // suspend the guest rather than block, and are called again when they may go on.
+  const jspi = options.jspi === true;
+  const suspends = linked.map((fn) => jspi && mayWait(fn));
+  const hostFunctions = linked.map((fn, i) =>
+    suspends[i]
+      ? retryAfterSuspension(bindCallBudget(fn, runtime.suspendingBudget))
+      : bindCallBudget(fn, runtime.callBudget),
+  );
   const instrumentImports = runtime.instrumentImports();
+  const memories: [number, WebAssembly.Memory][] = [];
   const instances: WebAssembly.Instance[] = [];
   const lowered: CoreFunction[] = [];
   const fused: CoreFunction[] = [];
@@ -160,7 +190,14 @@ export function instantiateComponent(
         if (fn === undefined) {
           const lower = plan.lowered[ref.index];
           const realloc = lower.options.realloc && (coreItem(lower.options.realloc) as CoreFunction);
-          fn = code.lowers[ref.index](hostFunctions[ref.index], instFor(lower.options), realloc);
+          if (suspends[ref.index]) {
+            const factory = (code.suspendingLowers[ref.index] ??= compileLower(lower.type, {
+              shape: lower.options,
+              name: lower.path.join('#'),
+              suspending: true,
+            }));
+            fn = new JSPI.Suspending(factory(hostFunctions[ref.index], instFor(lower.options), realloc));
+          } else fn = code.lowers[ref.index](hostFunctions[ref.index], instFor(lower.options), realloc);
           lowered[ref.index] = fn;
         }
         return fn;
@@ -258,7 +295,7 @@ export function instantiateComponent(
   // Start functions run during instantiation: meter them like a call, all fuel from the reserve.
   runtime.beginMetered(0);
   for (const [index, step] of plan.instances.entries()) {
-    const importObject: WebAssembly.Imports = { 'airssys:instrument': instrumentImports };
+    const importObject: WebAssembly.Imports = { [INSTRUMENT_MODULE]: instrumentImports };
     for (const [name, arg] of Object.entries(step.args)) {
       if (arg.kind === 'instance') {
         importObject[name] = instances[arg.index].exports as WebAssembly.ModuleImports;
@@ -270,6 +307,12 @@ export function instantiateComponent(
       }
     }
     try {
+      const shape = compiled.memories[step.module];
+      if (shape !== undefined) {
+        const memory = options.memories?.take(step.module, shape) ?? new WebAssembly.Memory(shape);
+        memories.push([step.module, memory]);
+        importObject[INSTRUMENT_MODULE] = { ...instrumentImports, [MEMORY_IMPORT]: memory };
+      }
       const instance = new WebAssembly.Instance(compiled.modules[step.module], importObject);
       runtime.addCounter(instance.exports[FUEL_COUNTER_EXPORT] as WebAssembly.Global);
       instances.push(instance);
@@ -327,12 +370,21 @@ export function instantiateComponent(
           : (a: number, b: number, c: number, d: number) => wrapped(runtime.fuel, a, b, c, d);
     }
     const postReturn = lifted.options.postReturn && (coreItem(lifted.options.postReturn) as CoreFunction);
-    exports[lifted.name] = code.lifts[index](core, inst, realloc, postReturn) as (
+    const lift = jspi
+      ? (code.asyncLifts[index] ??= compileLift(lifted.type, {
+          shape: lifted.options,
+          fuelParam: true,
+          name: lifted.name,
+          componentInstance: lifted.componentInstance,
+          async: true,
+        }))
+      : code.lifts[index];
+    exports[lifted.name] = lift(jspi ? JSPI.promising(core) : core, inst, realloc, postReturn) as (
       ...args: unknown[]
     ) => unknown;
   }
   for (const [alias, name] of code.aliases) {
     Object.defineProperty(exports, alias, { value: exports[name], enumerable: false });
   }
-  return { runtime, exports };
+  return { runtime, exports, memories };
 }

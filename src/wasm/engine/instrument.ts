@@ -20,7 +20,13 @@
  *    Note: the fuel is an i32 because V8 calls a JS→wasm function with an f64 parameter through a
  *    slower path (~8 ns more per call, measured); the host hands out fuel in slices below 2^31.
  * 4. **Memory clamp**: each defined memory's maximum becomes `min(declared, memoryMaxPages)`.
- * 5. Modules that already import `airssys:instrument`, or export a name starting with
+ * 5. **Memory from the host** (`importMemory`): a module's one defined memory becomes the import
+ *    `airssys:instrument` `memory` with the same (clamped) limits, so the host can hand a new
+ *    instance a memory recycled from a disposed one (see `memory-pool.ts`). Note: V8 spends
+ *    almost all of a wizer-snapshotted guest's instantiation (StarlingMonkey: ~20 of ~25 ms)
+ *    faulting in the fresh pages its data segments land on; a recycled memory's pages are
+ *    already mapped, and zeroing them is ~0.4 ms for 10 MiB.
+ * 6. Modules that already import `airssys:instrument`, or export a name starting with
  *    `airssys:fuel` (where the wrappers and the counter live), are rejected.
  *
  * The `name` custom section is dropped (function indices change); other custom sections are kept.
@@ -94,7 +100,7 @@ import { Writer } from '../binary/writer.js';
 import { BULK_COST_SHIFT, instructionCost } from './fuel-costs.js';
 
 /** Changes whenever the rewriting changes, so cached instrumented modules are invalidated. */
-export const INSTRUMENT_VERSION = 'airssys-instrument-6';
+export const INSTRUMENT_VERSION = 'airssys-instrument-7';
 
 export const INSTRUMENT_MODULE = 'airssys:instrument';
 /** Export name of the module's own fuel counter, a `(mut i64)` global. */
@@ -104,6 +110,8 @@ const RESERVED_EXPORT_PREFIX = 'airssys:fuel';
 export const OUT_OF_FUEL = 'out-of-fuel';
 export const GROW_FAILED = 'grow-failed';
 export const FUEL_EXPORT_PREFIX = 'airssys:fuel/';
+/** The import a module's memory becomes with `importMemory`. */
+export const MEMORY_IMPORT = 'memory';
 
 /** Largest number of 64 KiB pages a 32-bit memory can have. */
 const MAX_PAGES = 65536;
@@ -117,12 +125,25 @@ export interface InstrumentOptions {
    * costs V8 ~1 µs at instantiation, so not doubling them matters for warm instantiation.
    */
   entries?: ReadonlySet<string>;
+  /**
+   * Turn the module's memory into the import `airssys:instrument` `memory` when it defines
+   * exactly one unshared memory and imports none (other modules keep theirs).
+   */
+  importMemory?: boolean;
+}
+
+/** The limits, in pages, of the memory a module imports as `airssys:instrument` `memory`. */
+export interface MemoryShape {
+  initial: number;
+  maximum: number;
 }
 
 export interface InstrumentResult {
   bytes: Uint8Array;
   /** Names of the module's exported functions (each also exported as `airssys:fuel/<name>`). */
   exports: string[];
+  /** Set when the module's memory became an import (`importMemory`). */
+  memory?: MemoryShape;
 }
 
 const I64 = 0x7e;
@@ -526,6 +547,7 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
   const importSec = byId.get(SECTION_IMPORT);
   let importCount = 0;
   let importBodyStart = 0;
+  let memoryImports = 0;
   if (importSec) {
     const r = new Reader(bytes, importSec.start, importSec.end);
     importCount = r.count(3);
@@ -550,6 +572,7 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
         readLimits(r);
       } else if (kind === 0x02) {
         if (readLimits(r).memory64) r.fail('memory64 is not supported', kindAt);
+        memoryImports++;
       } else if (kind === 0x03) {
         skipValType(r);
         r.u8();
@@ -634,15 +657,29 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
     exportWriter.name(FUEL_COUNTER_EXPORT).byte(0x03).u32(ctx.fuelGlobal);
   }
 
-  // Section builders, keyed by id. Each returns the section content.
+  // Section builders, keyed by id. Each returns the section content (undefined: drop it).
   const build = new Map<number, () => Writer | undefined>();
+  const memorySec = byId.get(SECTION_MEMORY);
+  const memory =
+    options.importMemory && memoryImports === 0 && memorySec
+      ? movableMemory(bytes, memorySec, maxPages)
+      : undefined;
 
   build.set(SECTION_IMPORT, () => {
     const w = new Writer();
-    w.u32(importCount + 2);
+    w.u32(importCount + (memory === undefined ? 2 : 3));
     if (importSec) w.bytes(bytes.subarray(importBodyStart, importSec.end));
     w.name(INSTRUMENT_MODULE).name(OUT_OF_FUEL).byte(0x00).u32(grantType);
     w.name(INSTRUMENT_MODULE).name(GROW_FAILED).byte(0x00).u32(voidType);
+    // Memory indices: the module imported none, so its only memory keeps index 0.
+    if (memory !== undefined) {
+      w.name(INSTRUMENT_MODULE)
+        .name(MEMORY_IMPORT)
+        .byte(0x02)
+        .byte(0x01)
+        .u32(memory.initial)
+        .u32(memory.maximum);
+    }
     return w;
   });
 
@@ -656,6 +693,7 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
   });
 
   build.set(SECTION_MEMORY, () => {
+    if (memory !== undefined) return undefined;
     const s = byId.get(SECTION_MEMORY)!;
     const r = new Reader(bytes, s.start, s.end);
     const n = r.count();
@@ -889,5 +927,45 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
     else out.bytes(bytes.subarray(s.headerStart, s.end));
   }
   emitPending(Number.POSITIVE_INFINITY);
-  return { bytes: out.finish(), exports: exportNames };
+  return { bytes: out.finish(), exports: exportNames, ...(memory && { memory }) };
+}
+
+/** The clamped limits of a memory section's one memory, if it has one and it is not shared. */
+function movableMemory(bytes: Uint8Array, section: Section, maxPages: number): MemoryShape | undefined {
+  const r = new Reader(bytes, section.start, section.end);
+  if (r.count() !== 1) return undefined;
+  const lim = readLimits(r);
+  // Out of range or 64-bit: left to the memory section builder, which refuses it.
+  if (lim.shared || lim.memory64 || lim.min > maxPages) return undefined;
+  return { initial: lim.min, maximum: Math.min(lim.max ?? MAX_PAGES, maxPages) };
+}
+
+/** The memory an instrumented module imports as `airssys:instrument` `memory`, if it does. */
+export function importedMemory(bytes: Uint8Array): MemoryShape | undefined {
+  const section = readSections(bytes).find((s) => s.id === SECTION_IMPORT);
+  if (section === undefined) return undefined;
+  const r = new Reader(bytes, section.start, section.end);
+  const n = r.count(3);
+  for (let i = 0; i < n; i++) {
+    const module = r.name();
+    const name = r.name();
+    const kind = r.u8();
+    if (kind === 0x00) r.u32();
+    else if (kind === 0x01) {
+      skipValType(r);
+      readLimits(r);
+    } else if (kind === 0x02) {
+      const lim = readLimits(r);
+      if (module === INSTRUMENT_MODULE && name === MEMORY_IMPORT) {
+        return { initial: lim.min, maximum: lim.max ?? MAX_PAGES };
+      }
+    } else if (kind === 0x03) {
+      skipValType(r);
+      r.u8();
+    } else {
+      r.u8();
+      r.u32();
+    }
+  }
+  return undefined;
 }

@@ -58,6 +58,8 @@ export class InstanceRuntime implements CanonInstance {
 
   /** The error that poisoned the instance, if one did. */
   poison: AirssysError | undefined = undefined;
+  /** Set by `dispose`: the instance's memory may already belong to another instance. */
+  private disposed = false;
 
   private budget: number;
   private readonly component: string;
@@ -82,6 +84,9 @@ export class InstanceRuntime implements CanonInstance {
       throw new MeterStop('timeout');
     },
   };
+
+  /** The same for an instance whose calls run on JSPI: a wait suspends the guest instead. */
+  readonly suspendingBudget: CallBudget = { ...this.callBudget, suspends: true };
 
   constructor(options: RuntimeOptions) {
     this.component = options.component;
@@ -201,7 +206,24 @@ export class InstanceRuntime implements CanonInstance {
         );
   }
 
+  /**
+   * Ends the instance for good, unless a call is in progress (false then): every later entry
+   * is refused, so its memory can go to another instance.
+   */
+  dispose(): boolean {
+    if (this.state === BUSY || this.state === BUSY_METERED) return false;
+    this.state = POISONED;
+    this.disposed = true;
+    this.memory = undefined;
+    return true;
+  }
+
   cannotEnter(): never {
+    if (this.disposed) {
+      throw new AirssysError('trap', `${this.component}: the instance was disposed; create a new instance`, {
+        blame: 'host',
+      });
+    }
     if (this.state === POISONED) {
       throw new AirssysError(
         'trap',

@@ -40,7 +40,10 @@ export function classifyTrap(error: unknown, context: TrapContext): AirssysError
       details: { trap: error.message },
     });
   }
-  if (error instanceof Error && /out of memory|Array buffer allocation failed/i.test(error.message)) {
+  if (
+    error instanceof Error &&
+    /out of memory|Array buffer allocation failed|could not allocate memory/i.test(error.message)
+  ) {
     return new AirssysError('out-of-memory', `${where}: ${error.message}`, { blame: 'guest', cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);

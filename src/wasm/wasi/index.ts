@@ -7,8 +7,8 @@
  * The interface files name interfaces without a version; here they are keyed `@0.2`
  * (`wasi:io/streams@0.2`), which the linker matches to every 0.2.x import and to no other
  * release (a 0.3 import is refused, not served by 0.2 functions of the same name).
- * `wasi:http` and `wasi:sockets` are not provided: a component importing them fails to link
- * with `capability-denied`.
+ * `wasi:http` is not provided here (`IncomingHandler` and `runCommand` link it, see http/) and
+ * `wasi:sockets` not at all: a component importing them fails to link with `capability-denied`.
  */
 
 import type { HostImports } from '../engine/link.js';
@@ -37,6 +37,7 @@ export {
   systemRandom,
   systemWallClock,
   type WallClock,
+  type WasiHttpOptions,
   type WasiLimits,
   type WasiOptions,
   type WasiTerminals,

@@ -6,6 +6,9 @@
  */
 
 import { randomFillSync } from 'node:crypto';
+import type { AuditRecord } from '../../osl/audit/audit-log.js';
+import type { Grants } from '../../osl/policy/grants.js';
+import type { SecurityMode } from '../../osl/policy/host-policy.js';
 import { AirssysError } from '../../shared/errors.js';
 import { type ByteSink, type ByteSource, bytesSource } from './byte-io.js';
 
@@ -83,6 +86,29 @@ export interface WasiTerminals {
   stderr?: boolean;
 }
 
+/**
+ * What `wasi:http/outgoing-handler` may reach, judged by the host's egress policy on the
+ * address each request really connects to (osl/middleware/egress-policy.ts). Absent: every
+ * outgoing request is refused with `HTTP-request-denied`.
+ */
+export interface WasiHttpOptions {
+  /**
+   * osl grants: `outbound` `host[:port]` patterns (no port = 80 and 443) and the special
+   * `addresses` (loopback, private…) a granted name may resolve to. A manifest's
+   * `network.outbound` maps onto these with `grantsOf` (host/permissions.ts).
+   */
+  network?: Grants['network'];
+  /** Default `strict`: loopback and private addresses only through `network.addresses`. */
+  securityMode?: SecurityMode;
+  /** Largest response body read for the guest (default 16 MiB); larger: `HTTP-response-body-size`. */
+  maxResponseBodyBytes?: number;
+  /** Who asks, in the audit records (default `guest`, version `0.0.0`). */
+  component?: string;
+  version?: string;
+  /** Every decision the egress policy made (allowed or refused); refusals also reach `onDenied`. */
+  onAudit?: (record: AuditRecord) => void;
+}
+
 export interface WasiOptions {
   /** Lines the component writes to stdout, capped (see `limits`); discarded when absent. */
   stdout?: LineSink;
@@ -121,6 +147,8 @@ export interface WasiOptions {
   limits?: Partial<WasiLimits>;
   /** Directories the guest may use; none by default (nothing of the host is reachable). */
   preopens?: readonly Preopen[];
+  /** Where `wasi:http/outgoing-handler` may send requests; nowhere by default. */
+  http?: WasiHttpOptions;
 }
 
 /** Options with every default applied; what the interface files receive. */

@@ -7,10 +7,11 @@
  * ready and is slept for; a stream is asked to wait for its data. Every wait is bounded by the
  * export call's deadline (`timeout-ms`, see engine/call-budget.ts): at the deadline the call
  * ends with `timeout`, so a guest sleeping past its budget stops there. A wait runs no guest
- * code and costs no fuel.
+ * code and costs no fuel. A call on JSPI (`budget.suspends`) does not block the thread: the wait
+ * suspends the guest and the host function runs again once something may be ready.
  */
 
-import type { CallBudget } from '../engine/call-budget.js';
+import { type CallBudget, Suspension } from '../engine/call-budget.js';
 import { sleepUntil } from './sleep.js';
 import { budgeted, guestTrap, type Interface, self } from './values.js';
 
@@ -37,6 +38,22 @@ export abstract class Pollable {
   wait(until: number): void {
     sleepUntil(Math.min(until, this.dueAt() ?? until));
   }
+
+  /**
+   * The same without blocking the thread (a call on JSPI): resolves when it may be ready or at
+   * `until`, whichever is first; may resolve early. Without an event to wait for, it looks
+   * again after `ASYNC_LOOK_MS`.
+   */
+  waitAsync(until: number): Promise<void> {
+    return sleepAsync(Math.min(until, this.dueAt() ?? performance.now() + ASYNC_LOOK_MS));
+  }
+}
+
+/** How often a suspended guest's stream with no event of its own is looked at again. */
+const ASYNC_LOOK_MS = 4;
+
+function sleepAsync(until: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, until - performance.now())));
 }
 
 /** A pollable that is always ready: a sink that takes every write at once, a closed stream. */
@@ -62,6 +79,12 @@ export function waitForAny(pollables: readonly Pollable[], budget: CallBudget): 
       if (due === undefined) {
         if (!streams.includes(p)) streams.push(p);
       } else if (due < until) until = due;
+    }
+    // On JSPI the guest's stack is suspended instead and the call retried (call-budget.ts).
+    if (budget.suspends) {
+      throw new Suspension(
+        streams.length === 0 ? sleepAsync(until) : Promise.race(streams.map((p) => p.waitAsync(until))),
+      );
     }
     if (streams.length === 0) sleepUntil(until);
     else if (streams.length === 1) streams[0].wait(until);

@@ -3,15 +3,20 @@
  * model of `wasmtime run`: a fresh instance, one call of `run`, and an exit status. `run`
  * returning `ok` is status 0 and `err` is 1; `wasi:cli/exit` ends the call with its own status.
  * Anything else (trap, out of fuel, timeout…) is a failure with its error code, not a status.
+ * A command may send HTTP requests (`wasi:http/outgoing-handler`, as `wasmtime run -S http`)
+ * where `wasi.http` grants.
  */
 
 import { AirssysError } from '../../shared/errors.js';
 import type { Component } from '../engine/engine.js';
+import type { InvocationOutcome } from '../engine/instance.js';
 import type { HostImports } from '../engine/link.js';
 import { WasiExit } from './cli.js';
 import { wasi02Export } from './exports.js';
+import { outgoingHandlerInterface } from './http/outgoing-handler.js';
+import { httpTypesInterface } from './http/types-interface.js';
 import { createWasi } from './index.js';
-import type { WasiOptions } from './options.js';
+import { DEFAULT_WASI_LIMITS, type WasiOptions } from './options.js';
 
 export type CommandOutcome =
   | { ok: true; status: number; fuel: number; ms: number }
@@ -36,6 +41,33 @@ export function runCommand(
   wasi: WasiOptions,
   hostImports: HostImports = {},
 ): CommandOutcome {
+  const { name, session, instance } = prepare(component, wasi, hostImports, false);
+  try {
+    return commandOutcome(instance.invoke(name, []));
+  } finally {
+    session.endCall();
+  }
+}
+
+/**
+ * `runCommand` on JSPI (Node.js 24+, `unsupported-runtime` elsewhere): a guest that waits (a
+ * sleep, `poll`, a blocking read) is suspended instead of blocking the thread, so the thread
+ * serves other work meanwhile. Same outcome as `runCommand` for the same component and input.
+ */
+export async function runCommandAsync(
+  component: Component,
+  wasi: WasiOptions,
+  hostImports: HostImports = {},
+): Promise<CommandOutcome> {
+  const { name, session, instance } = prepare(component, wasi, hostImports, true);
+  try {
+    return commandOutcome(await instance.invokeAsync(name, []));
+  } finally {
+    session.endCall();
+  }
+}
+
+function prepare(component: Component, wasi: WasiOptions, hostImports: HostImports, jspi: boolean) {
   const name = commandExport(component);
   if (name === undefined) {
     const exports = component.plan.exports.map((e) => e.name).join(', ') || 'nothing';
@@ -46,18 +78,23 @@ export function runCommand(
     );
   }
   const session = createWasi(wasi);
-  const instance = component.instantiate({ ...session.imports, ...hostImports });
-  try {
-    const outcome = instance.invoke(name, []);
-    if (outcome.ok) {
-      const failed = (outcome.value as { tag?: string } | undefined)?.tag === 'err';
-      return { ok: true, status: failed ? 1 : 0, fuel: outcome.fuel, ms: outcome.ms };
-    }
-    if (outcome.error instanceof WasiExit) {
-      return { ok: true, status: outcome.error.status, fuel: outcome.fuel, ms: outcome.ms };
-    }
-    return { ok: false, error: outcome.error, fuel: outcome.fuel, ms: outcome.ms };
-  } finally {
-    session.endCall();
+  const http: HostImports = {
+    'wasi:http/types@0.2': httpTypesInterface(
+      wasi.limits?.maxWriteBytes ?? DEFAULT_WASI_LIMITS.maxWriteBytes,
+    ),
+    'wasi:http/outgoing-handler@0.2': outgoingHandlerInterface(wasi),
+  };
+  const instance = component.instantiate({ ...session.imports, ...http, ...hostImports }, { jspi });
+  return { name, session, instance };
+}
+
+function commandOutcome(outcome: InvocationOutcome): CommandOutcome {
+  if (outcome.ok) {
+    const failed = (outcome.value as { tag?: string } | undefined)?.tag === 'err';
+    return { ok: true, status: failed ? 1 : 0, fuel: outcome.fuel, ms: outcome.ms };
   }
+  if (outcome.error instanceof WasiExit) {
+    return { ok: true, status: outcome.error.status, fuel: outcome.fuel, ms: outcome.ms };
+  }
+  return { ok: false, error: outcome.error, fuel: outcome.fuel, ms: outcome.ms };
 }

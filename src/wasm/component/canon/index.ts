@@ -92,11 +92,23 @@ export interface LiftOptions {
    * Unset: the component itself implements every guest resource.
    */
   componentInstance?: number;
+  /**
+   * JSPI: `core` is `WebAssembly.promising(export)`, so the generated function is `async` and
+   * awaits it; the guest may suspend inside (in a `suspending` import) without blocking the
+   * thread. Not for fused halves, which run inside a call already.
+   */
+  async?: boolean;
 }
 
 export interface LowerOptions {
   shape: CanonOptionsShape;
   name: string;
+  /**
+   * JSPI: `host` may return a promise (a wait); the generated function then returns a promise
+   * of the lowered result, for the engine to wrap in `WebAssembly.Suspending`. A plain value is
+   * lowered at once, so a call that does not wait does not suspend.
+   */
+  suspending?: boolean;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: core wasm functions are untyped
@@ -240,7 +252,8 @@ export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
   }
   g.emit('entered = true;');
   const callArgs = (fuelParam ? ['inst.fuel', ...flat] : flat).join(', ');
-  g.emit(`${flatResults.length > 0 ? 'const r = ' : ''}core(${callArgs});`);
+  const awaitCore = options.async ? 'await ' : '';
+  g.emit(`${flatResults.length > 0 ? 'const r = ' : ''}${awaitCore}core(${callArgs});`);
   // Lifting the result.
   let value = 'undefined';
   if (result !== undefined) {
@@ -286,7 +299,8 @@ export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
     if (debug) console.log(source);
     return instantiateSource<LiftFactory>(name, source, g.refs);
   }
-  const inner = `return function ${fn}(${args.join(', ')}) {
+  if (options.async && options.fused) throw invalid(name, 'a fused adapter half cannot be async');
+  const inner = `return ${options.async ? 'async ' : ''}function ${fn}(${args.join(', ')}) {
     if (inst.state !== 0) inst.cannotEnter();
     inst.state = 1;
     let entered = false;
@@ -340,7 +354,13 @@ export function compileLower(type: FuncType, options: LowerOptions): LowerFactor
     });
   }
   const call = `host(${values.join(', ')})`;
-  if (!guestBorrows) g.emit(result === undefined ? `${call};` : `const r = ${call};`);
+  const suspending = options.suspending === true;
+  // Borrows lent to the host end when it returns: a host function that may wait takes none.
+  if (suspending && guestBorrows)
+    throw invalid(name, 'a host function that may suspend cannot take guest borrows');
+  const callAt = g.body.length;
+  if (suspending) g.emit(`const r = ${call};`);
+  else if (!guestBorrows) g.emit(result === undefined ? `${call};` : `const r = ${call};`);
   else if (result === undefined) g.emit(`try { ${call}; } finally { endHostBorrows(hs, lb); }`);
   else g.emit(`let r; try { r = ${call}; } finally { endHostBorrows(hs, lb); }`);
   if (result !== undefined) {
@@ -359,8 +379,19 @@ export function compileLower(type: FuncType, options: LowerOptions): LowerFactor
     }
   }
   const fn = identifier(name, 'lower');
+  let body = g.body;
+  if (suspending) {
+    // What follows the host call runs now for a value, or once its promise settles.
+    const after = body.slice(callAt + 1);
+    body = [
+      ...body.slice(0, callAt + 1),
+      `const after = (r) => {\n      ${after.join('\n      ')}\n    };`,
+      "if (r !== null && typeof r === 'object' && typeof r.then === 'function') return r.then(after);",
+      'return after(r);',
+    ];
+  }
   const inner = `return function ${fn}(${cargs.join(', ')}) {
-    ${g.body.join('\n    ')}
+    ${body.join('\n    ')}
   };`;
   const source = build(g, needMemory, 'host, inst, realloc', inner);
   if (debug) console.log(source);

@@ -8,6 +8,12 @@
  * built to handle many requests per instance, at the price of that isolation. An instance whose
  * request failed in any way is dropped. (StarlingMonkey's `fetch` event answers one request per
  * instance: the second `handle` never sets its response, so it needs fresh instances.)
+ *
+ * Fresh instances come from a small pool (`poolSize`, default 2) of instances made ahead of
+ * need: after a request, the pool is refilled on a later turn of the event loop (`setImmediate`),
+ * so the request path pays for instantiation only when requests come faster than refills. An
+ * instance in the pool has handled no request; a used one is disposed, and its memory, zeroed,
+ * may serve a later instance (engine/memory-pool.ts).
  */
 
 import { AirssysError, toAirssysError } from '../../../shared/errors.js';
@@ -17,16 +23,21 @@ import type { HostImports } from '../../engine/link.js';
 import { wasi02Export } from '../exports.js';
 import { createWasi, type Wasi } from '../index.js';
 import { DEFAULT_WASI_LIMITS, type WasiOptions } from '../options.js';
+import { outgoingHandlerInterface } from './outgoing-handler.js';
 import { IncomingRequest, type RequestData } from './request.js';
 import { ResponseOutparam, type ResponseTarget } from './response.js';
-import { httpTypesInterface, outgoingHandlerInterface } from './types-interface.js';
+import { httpTypesInterface } from './types-interface.js';
 
 export interface IncomingHandlerOptions {
   /** WASI for each instance (stdout and stderr, typically); created once per instance. */
   wasi?: WasiOptions;
   /** Keep a healthy instance for the next request instead of a fresh one each time. */
   reuseInstance?: boolean;
+  /** Fresh instances kept ready, made off the request path (default 2; 0: none). */
+  poolSize?: number;
 }
+
+export const DEFAULT_POOL_SIZE = 2;
 
 export type HandleOutcome =
   | { ok: true; fuel: number; ms: number }
@@ -52,7 +63,12 @@ interface Live {
 export class IncomingHandler {
   private readonly exportName: string;
   private readonly imports: HostImports;
+  private readonly poolSize: number;
   private idle: Live | undefined;
+  /** Fresh instances no request has used, oldest first. */
+  private readonly ready: Live[] = [];
+  private refill: NodeJS.Immediate | undefined;
+  private closed = false;
 
   /** Throws `not-found` when the component does not export `wasi:http/incoming-handler`. */
   constructor(
@@ -69,20 +85,40 @@ export class IncomingHandler {
       );
     }
     this.exportName = name;
+    this.poolSize = options.reuseInstance ? 0 : (options.poolSize ?? DEFAULT_POOL_SIZE);
+    if (!Number.isInteger(this.poolSize) || this.poolSize < 0) {
+      throw new AirssysError('invalid-argument', `poolSize must be a whole number, got ${options.poolSize}`, {
+        blame: 'host',
+      });
+    }
     const permit = options.wasi?.limits?.maxWriteBytes ?? DEFAULT_WASI_LIMITS.maxWriteBytes;
     this.imports = {
       'wasi:http/types@0.2': httpTypesInterface(permit),
-      'wasi:http/outgoing-handler@0.2': outgoingHandlerInterface(),
+      'wasi:http/outgoing-handler@0.2': outgoingHandlerInterface(options.wasi),
     };
   }
 
   /**
    * Instantiates now, so that a component that cannot link fails at start-up rather than on
-   * the first request (and, with `reuseInstance`, the first request does not pay for it).
+   * the first request, and fills the pool (with `reuseInstance`, keeps the one instance), so
+   * the first request does not pay for it.
    */
   prepare(): void {
     const live = this.instantiate();
     if (this.options.reuseInstance) this.idle = live;
+    else if (this.ready.length < this.poolSize) this.ready.push(live);
+    else discard(live);
+    while (this.ready.length < this.poolSize) this.ready.push(this.instantiate());
+  }
+
+  /** Drops the instances kept ready and stops refilling; `handle` still works, unpooled. */
+  close(): void {
+    this.closed = true;
+    if (this.refill !== undefined) clearImmediate(this.refill);
+    this.refill = undefined;
+    for (const live of this.ready.splice(0)) discard(live);
+    if (this.idle !== undefined) discard(this.idle);
+    this.idle = undefined;
   }
 
   /**
@@ -97,12 +133,21 @@ export class IncomingHandler {
   handle(request: RequestData, target: ResponseTarget): HandleOutcome {
     let live: Live;
     try {
-      live = this.idle ?? this.instantiate();
+      live = this.idle ?? this.ready.shift() ?? this.instantiate();
     } catch (error) {
       // Instantiation can fail per request too (memory, a start function that traps).
       return { ok: false, error: toAirssysError(error), responded: false, fuel: 0, ms: 0 };
     }
     this.idle = undefined;
+    try {
+      return this.run(live, request, target);
+    } finally {
+      if (this.idle !== live) discard(live);
+      this.scheduleRefill();
+    }
+  }
+
+  private run(live: Live, request: RequestData, target: ResponseTarget): HandleOutcome {
     const maxRead = this.options.wasi?.limits?.maxReadBytes ?? DEFAULT_WASI_LIMITS.maxReadBytes;
     const outparam = new ResponseOutparam(target);
     let outcome: InvocationOutcome;
@@ -152,6 +197,29 @@ export class IncomingHandler {
     const instance = this.component.instantiate({ ...wasi.imports, ...this.imports });
     return { instance, wasi };
   }
+
+  /** One instance per turn of the event loop, so refilling never holds up requests waiting. */
+  private scheduleRefill(): void {
+    if (this.closed || this.refill !== undefined || this.ready.length >= this.poolSize) return;
+    this.refill = setImmediate(() => {
+      this.refill = undefined;
+      if (this.closed || this.ready.length >= this.poolSize) return;
+      try {
+        this.ready.push(this.instantiate());
+      } catch {
+        // The next request instantiates on its own and reports the failure.
+        return;
+      }
+      this.scheduleRefill();
+    });
+    // An idle refill must not keep the process alive.
+    this.refill.unref();
+  }
+}
+
+/** A used (or unwanted) instance: never entered again; its memory may serve a new instance. */
+function discard(live: Live): void {
+  live.instance.dispose();
 }
 
 function guestFailed(what: string): AirssysError {

@@ -1,6 +1,7 @@
 /**
  * `wasi:http` 0.2 for incoming handlers (the `wasi:http/proxy` world): the host side of
- * `wasi:http/types` a handler needs, `outgoing-handler` refusing every request, the call of a
+ * `wasi:http/types` a handler needs, `outgoing-handler` sending requests through the egress
+ * policy (outgoing-handler.ts, on the osl bridge thread), the call of a
  * component's `handle` for one request, and a node:http server in front of it. See docs/wasi.md
  * ("airssys-wasm serve").
  */
@@ -12,6 +13,7 @@ export {
   type IncomingHandlerOptions,
   incomingHandlerExport,
 } from './incoming-handler.js';
+export { OUTGOING_OPERATION, outgoingHandlerInterface } from './outgoing-handler.js';
 export type { RequestData } from './request.js';
 export type { ResponseTarget } from './response.js';
 export {

@@ -87,14 +87,15 @@ export class IncomingBody {
   private stream: InputStream | undefined;
 
   constructor(
-    private readonly data: RequestData,
+    /** A request's body and trailers, or a response's (incoming-response.ts). */
+    private readonly data: Pick<RequestData, 'body' | 'trailers'>,
     private readonly maxRead: number,
   ) {}
 
   /** `stream`: the body's bytes, once. */
   take(): Result<InputStream, undefined> {
     if (this.stream !== undefined) return UNIT_ERR;
-    this.stream = new InputStream('request body', bytesSource(this.data.body), this.maxRead);
+    this.stream = new InputStream('incoming body', bytesSource(this.data.body), this.maxRead);
     return ok(this.stream);
   }
 

@@ -8,8 +8,9 @@
  * - The body is read whole before the guest is called (host functions run synchronously, so
  *   the guest cannot wait for bytes still on the wire); the response streams to the client as
  *   the guest writes it, up to `maxBufferedBytes` that the client has not taken yet.
- * - Guest calls run one at a time on this thread; `maxConcurrent` bounds the requests the
- *   server holds at once (reading, waiting, running): past it, 503 without reading the body.
+ * - Guest calls run one at a time on this thread with an `IncomingHandler`, or one per worker
+ *   thread with an `HttpWorkerPool` (`serve --threads N`); `maxConcurrent` bounds the requests
+ *   the server holds at once (reading, waiting, running): past it, 503 without reading the body.
  * - A guest that fails (trap, `out-of-fuel`, `timeout`, no response, a body never finished)
  *   gets a 500 whose body names only the error code, and `error [code]: …` goes to `onError`.
  *   The head is held back until the first body byte, so this holds until the guest has
@@ -20,7 +21,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AirssysError, toAirssysError } from '../../../shared/errors.js';
-import type { HandleOutcome, IncomingHandler } from './incoming-handler.js';
+import type { HandleOutcome } from './incoming-handler.js';
 import type { RequestData } from './request.js';
 import type { ResponseTarget } from './response.js';
 
@@ -36,6 +37,11 @@ export interface HttpServeOptions {
   maxBufferedBytes?: number;
   /** One line per failed request: `error [code]: METHOD /path: message`. */
   onError?: (line: string) => void;
+}
+
+/** What answers the requests: an `IncomingHandler` (this thread) or an `HttpWorkerPool`. */
+export interface RequestHandler {
+  handle(request: RequestData, target: ResponseTarget): HandleOutcome | Promise<HandleOutcome>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -56,7 +62,7 @@ export interface HttpServer {
  * const server = await serveHttp(new IncomingHandler(await engine.load('hello.wasm')), { host: '127.0.0.1', port: 0 });
  * console.log(`listening on ${server.url}`);
  */
-export async function serveHttp(handler: IncomingHandler, options: HttpServeOptions): Promise<HttpServer> {
+export async function serveHttp(handler: RequestHandler, options: HttpServeOptions): Promise<HttpServer> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
@@ -96,13 +102,22 @@ export async function serveHttp(handler: IncomingHandler, options: HttpServeOpti
   });
 
   const run = (req: IncomingMessage, res: ServerResponse, body: Uint8Array): void => {
-    let outcome: HandleOutcome;
+    let outcome: HandleOutcome | Promise<HandleOutcome>;
     try {
       outcome = handler.handle(requestData(req, body), nodeTarget(res, maxBuffered));
     } catch (error) {
       // A host bug fails this request, never the server.
-      outcome = { ok: false, error: toAirssysError(error), responded: false, fuel: 0, ms: 0 };
+      outcome = hostFailure(error);
     }
+    if (outcome instanceof Promise)
+      outcome.then(
+        (done) => finish(req, res, done),
+        (error) => finish(req, res, hostFailure(error)),
+      );
+    else finish(req, res, outcome);
+  };
+
+  const finish = (req: IncomingMessage, res: ServerResponse, outcome: HandleOutcome): void => {
     // A complete answer that still did not end the response: Node refused part of it.
     if (outcome.ok && (res.writableEnded || res.destroyed)) return;
     const error = outcome.ok
@@ -149,6 +164,10 @@ export async function serveHttp(handler: IncomingHandler, options: HttpServeOpti
         server.closeAllConnections();
       }),
   };
+}
+
+function hostFailure(error: unknown): HandleOutcome {
+  return { ok: false, error: toAirssysError(error), responded: false, fuel: 0, ms: 0 };
 }
 
 /** The host's own answer (busy, too large): a short text, and the connection closed after it. */
@@ -208,7 +227,8 @@ function nodeTarget(res: ServerResponse, maxBuffered: number): ResponseTarget {
     write(bytes) {
       if (res.destroyed) throw new Error('the client closed the connection');
       sendHead();
-      // The guest runs on this thread, so nothing drains while it writes: bound what waits.
+      // A guest on this thread blocks draining while it writes (on a worker thread, writes
+      // arrive faster than a slow client reads): bound what waits.
       if (res.writableLength + bytes.length > maxBuffered) {
         throw new Error(`over ${maxBuffered} response bytes waiting for the client to read them`);
       }

@@ -3,19 +3,15 @@
  * the class of each resource beside them so that the engine accepts only the host's own objects
  * as those resources (the server passes an `IncomingRequest` and a `ResponseOutparam` into the
  * guest's `handle`). The semantics live in the resource classes; this file only maps WIT names
- * and checks `self`. Nothing here waits, so no function needs the call's budget.
+ * and checks `self`. Nothing here waits, so no function needs the call's budget (a guest waits
+ * for a `future-incoming-response` through its pollable, in `wasi:io/poll`).
  */
 
 import type { HostFunction, HostResourceClass } from '../../engine/link.js';
 import { OK_EMPTY, type Result, self } from '../values.js';
 import { Fields } from './fields.js';
-import {
-  FutureIncomingResponse,
-  IncomingResponse,
-  OutgoingRequest,
-  REQUEST_DENIED,
-  RequestOptions,
-} from './outgoing.js';
+import { FutureIncomingResponse, IncomingResponse } from './incoming-response.js';
+import { OutgoingRequest, RequestOptions } from './outgoing.js';
 import { FutureTrailers, IncomingBody, IncomingRequest, type Method, type Scheme } from './request.js';
 import { type ErrorCode, OutgoingBody, OutgoingResponse, ResponseOutparam } from './response.js';
 
@@ -37,10 +33,8 @@ const outRequest = on(OutgoingRequest, '[method]outgoing-request');
 const options = on(RequestOptions, '[method]request-options');
 const outparam = on(ResponseOutparam, '[static]response-outparam.set');
 
-/** Resources the guest cannot obtain here (no outgoing request is ever answered). */
-function unreachable(fn: string): HostFunction {
-  return (value: unknown) => self(value, FutureIncomingResponse, where(fn));
-}
+const inResponse = on(IncomingResponse, '[method]incoming-response');
+const future = on(FutureIncomingResponse, '[method]future-incoming-response');
 
 /**
  * The host functions of `wasi:http/types@0.2`. `maxWriteBytes` is the `check-write` permit of a
@@ -136,15 +130,10 @@ export function httpTypesInterface(maxWriteBytes: number): HttpInterface {
       return OK_EMPTY;
     },
 
-    '[method]incoming-response.status': unreachable('[method]incoming-response.status'),
-    '[method]incoming-response.headers': unreachable('[method]incoming-response.headers'),
-    '[method]incoming-response.consume': unreachable('[method]incoming-response.consume'),
-    '[method]future-incoming-response.subscribe': unreachable('[method]future-incoming-response.subscribe'),
-    '[method]future-incoming-response.get': unreachable('[method]future-incoming-response.get'),
+    '[method]incoming-response.status': (r: unknown) => inResponse(r).statusCode,
+    '[method]incoming-response.headers': (r: unknown) => inResponse(r).headerFields,
+    '[method]incoming-response.consume': (r: unknown) => inResponse(r).consume(),
+    '[method]future-incoming-response.subscribe': (f: unknown) => future(f).subscribe(),
+    '[method]future-incoming-response.get': (f: unknown) => future(f).get(),
   };
-}
-
-/** `wasi:http/outgoing-handler@0.2`: every request refused with `HTTP-request-denied`. */
-export function outgoingHandlerInterface(): HttpInterface {
-  return { handle: () => REQUEST_DENIED };
 }
