@@ -53,6 +53,7 @@ export function commandActor(
   identity: ActorIdentity,
 ): () => ActorBehavior<Envelope, undefined> {
   const stats = host.stats(identity.key);
+  const http = host.outgoingHttp(identity);
   const log = {
     stdout: (line: string) => host.log(identity, 'info', line),
     stderr: (line: string) => host.log(identity, 'warn', line),
@@ -82,6 +83,7 @@ export function commandActor(
         args: [identity.address, ...job.args],
         env: job.env,
         stdin: bytesSource(job.stdin),
+        ...(http === undefined ? {} : { http }),
       };
       // It could not start (an import not granted, memory): the same answer as a failed run.
       const notStarted = (error: unknown): CommandOutcome => ({

@@ -13,7 +13,7 @@ import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
 import { type AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
-import { createWasi } from '../wasm/wasi/index.js';
+import { createWasi, type WasiHttpOptions } from '../wasm/wasi/index.js';
 import {
   type ActorStats,
   countError,
@@ -58,6 +58,11 @@ export interface ActorHost extends ServiceBackend, OperationBackend {
   readonly span?: ((span: Span) => void) | undefined;
   /** The largest payload a message (a reply too) may carry, in bytes. */
   readonly maxMessageBytes: number;
+  /**
+   * Where the instance's `wasi:http/outgoing-handler` may send requests: its manifest's
+   * `network.outbound` under the host's policy; undefined (nothing reachable) for a shadow.
+   */
+  outgoingHttp(from: ActorIdentity): WasiHttpOptions | undefined;
 }
 
 interface Lifecycle {

@@ -13,10 +13,12 @@
 
 import type { ActorBehavior } from '../rt/index.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
+import { hasJspi } from '../shared/node-runtime.js';
 import type { Component } from '../wasm/engine/engine.js';
-import { IncomingHandler } from '../wasm/wasi/http/incoming-handler.js';
+import { type HandleOutcome, IncomingHandler } from '../wasm/wasi/http/incoming-handler.js';
 import type { RequestData } from '../wasm/wasi/http/request.js';
 import type { ResponseTarget } from '../wasm/wasi/http/response.js';
+import type { WasiOptions } from '../wasm/wasi/options.js';
 import { countError, LATENCY_BUCKETS_US, observe } from './actor-stats.js';
 import { CODECS, decodePayload, encodePayload } from './codec.js';
 import type { ActorHost } from './component-actor.js';
@@ -31,6 +33,8 @@ export interface HttpReply {
   trailers: [string, string][] | undefined;
 }
 
+/** Requests go on JSPI where Node has it (24+); on 22 a waiting guest holds its thread. */
+const JSPI = hasJspi();
 const EMPTY = new Uint8Array(0);
 const HEALTHY = new TextEncoder().encode('healthy');
 
@@ -40,11 +44,13 @@ export function httpActor(
   identity: ActorIdentity,
 ): () => ActorBehavior<Envelope, IncomingHandler> {
   const stats = host.stats(identity.key);
-  const wasi = {
+  const http = host.outgoingHttp(identity);
+  const wasi: WasiOptions = {
     stdout: (line: string) => host.log(identity, 'info', line),
     stderr: (line: string) => host.log(identity, 'warn', line),
     onDenied: (operation: string, subject: string, reason: string) =>
       host.audit(identity, { operation, subject, decision: 'deny', reason, code: 'capability-denied' }),
+    ...(http === undefined ? {} : { http }),
   };
   let warned = false;
 
@@ -53,12 +59,18 @@ export function httpActor(
       const handler = new IncomingHandler(component, {
         reuseInstance: component.manifest.http.reuseInstance,
         wasi,
+        jspi: JSPI,
       });
       handler.prepare(); // a component that cannot link fails its start, not its first request
       return handler;
     },
 
-    handle(message: Envelope, ctx): void {
+    // The instances kept ready are not needed after a stop (or before a restart's new ones).
+    postStop(ctx): void {
+      ctx.state?.close(); // undefined when init failed
+    },
+
+    handle(message: Envelope, ctx): void | Promise<void> {
       host.dequeued(identity.key);
       if (message.probe !== undefined) {
         // Nothing to migrate in an HTTP handler; healthy when it can take a request.
@@ -80,18 +92,32 @@ export function httpActor(
       }
       const started = performance.now();
       const target = new BufferedResponse(host.maxMessageBytes);
-      const outcome = ctx.state.handle(request, target);
-      observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
-      stats.handled++;
-      if (!outcome.ok) {
-        stats.crashes++; // its instance is dropped, as a crash restarts an actor's
-        countError(stats, outcome.error.code, outcome.error.message);
-        host.answer(identity, message, 0, EMPTY, outcome.error);
-        return;
+      if (JSPI) {
+        // A guest waiting on an outgoing request is suspended: the thread's other actors go on.
+        return ctx.state
+          .handleAsync(request, target)
+          .then((outcome) => finish(message, outcome, target, started));
       }
-      host.answer(identity, message, CODECS.cbor, encodePayload('cbor', target.reply()));
+      finish(message, ctx.state.handle(request, target), target, started);
     },
   });
+
+  function finish(
+    message: Envelope,
+    outcome: HandleOutcome,
+    target: BufferedResponse,
+    started: number,
+  ): void {
+    observe(stats.latency, LATENCY_BUCKETS_US, (performance.now() - started) * 1000);
+    stats.handled++;
+    if (!outcome.ok) {
+      stats.crashes++; // its instance is dropped, as a crash restarts an actor's
+      countError(stats, outcome.error.code, outcome.error.message);
+      host.answer(identity, message, 0, EMPTY, outcome.error);
+      return;
+    }
+    host.answer(identity, message, CODECS.cbor, encodePayload('cbor', target.reply()));
+  }
 }
 
 function decodeRequest(message: Envelope): RequestData {

@@ -26,6 +26,7 @@ import { AirssysError, toAirssysError } from '../shared/errors.js';
 import { throttledLog } from '../shared/log-throttle.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type ComponentKind, checkWorld, KIND_WORLDS } from '../wasm/engine/world.js';
+import type { WasiHttpOptions } from '../wasm/wasi/index.js';
 import { type ActorStats, newStats } from './actor-stats.js';
 import { commandActor } from './command-actor.js';
 import { type ActorHost, componentActor } from './component-actor.js';
@@ -42,7 +43,7 @@ import {
 import type { ExtSender, Operation } from './ext-services.js';
 import type { ActorIdentity, AuditDecision } from './host-services.js';
 import { httpActor } from './http-actor.js';
-import { grantsOf } from './permissions.js';
+import { grantsOf, networkGrantsOf } from './permissions.js';
 import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
 import { SubscriptionTable } from './subscriptions.js';
@@ -903,6 +904,22 @@ export class HostNode implements ActorHost {
         }
       });
     return id;
+  }
+
+  outgoingHttp(from: ActorIdentity): WasiHttpOptions {
+    const policy = this.osl.policy;
+    return {
+      network: networkGrantsOf(from.manifest.permissions.network.outbound),
+      ...(policy?.securityMode === undefined ? {} : { securityMode: policy.securityMode }),
+      ...(policy?.deny?.network === undefined ? {} : { deny: policy.deny.network }),
+      ...(policy?.maxResponseBytes === undefined ? {} : { maxResponseBodyBytes: policy.maxResponseBytes }),
+      component: from.manifest.component.name,
+      version: from.version,
+      // A refusal reaches the audit log through the instance's onDenied; the rest from here.
+      onAudit: (record) => {
+        if (record.decision !== 'deny') this.auditSink(record);
+      },
+    };
   }
 
   private sandboxOf(from: ActorIdentity): Sandbox {

@@ -32,6 +32,7 @@ export function shadowHost(inner: ActorHost): ActorHost {
     namespace: (from, name) => new OverlayNamespace(inner.namespace(from, name)),
     audit: (from, decision) => inner.audit(from, decision),
     // Files, sockets and children cannot be overlaid: a shadow reaches none of them.
+    outgoingHttp: () => undefined,
     operate: (from) => {
       throw new AirssysError(
         'capability-denied',

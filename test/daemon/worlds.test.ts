@@ -4,8 +4,9 @@
 // route another component claims. Runs against dist/ (built by `npm test` before vitest): the
 // scheduler threads load compiled JS.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../dist/daemon/daemon.js';
 import type { DaemonEvent } from '../../dist/daemon/event-hub.js';
 import { hasJspi } from '../../src/shared/node-runtime.js';
@@ -165,6 +166,78 @@ describe('daemon: wasi:http/proxy components at their [http] routes', () => {
       message: expect.stringMatching(/http\.routes: "\/\.\.\." is already the route of all@0\.1\.0/),
     });
   }, 120_000);
+});
+
+describe('daemon: outgoing requests of an HTTP service', () => {
+  let upstream: Server;
+  let port: number;
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      // /slow answers after 600 ms: long enough to see whether the thread waited with it.
+      setTimeout(() => res.end(`upstream ${req.url}`), req.url === '/slow' ? 600 : 0);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    port = (upstream.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  });
+  const fetchVia = (http: string, route: string, path: string) =>
+    fetch(`${http}${route}?url=${encodeURIComponent(`http://127.0.0.1:${port}${path}`)}`);
+
+  it("go out on the manifest's network.outbound grants; anything else is refused and audited", async () => {
+    const granted = await start(1);
+    const grant = `[permissions]\nnetwork = { outbound = ["127.0.0.1:${port}"] }\n`;
+    await granted.daemon.deployer.install(
+      folder('js-http-hello', httpManifest('granted', ['/fetch'], grant)),
+    );
+    await granted.daemon.deployer.deploy('granted');
+    const ok = await fetchVia(granted.http, '/fetch', '/data');
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('upstream /data');
+    const allowed = await granted.api('GET', '/v1/audit?component=granted&decision=allow');
+    expect(allowed.body.records.length).toBeGreaterThan(0);
+
+    // The same component without the grant: its fetch fails, the host answers 500 and audits.
+    const bare = await start(1);
+    await bare.daemon.deployer.install(folder('js-http-hello', httpManifest('bare', ['/fetch'])));
+    await bare.daemon.deployer.deploy('bare');
+    const refused = await fetchVia(bare.http, '/fetch', '/data');
+    expect(refused.status).toBe(500);
+    const audit = await bare.api('GET', '/v1/audit?component=bare&decision=deny');
+    expect(audit.body.records).toContainEqual(
+      expect.objectContaining({ operation: 'wasi.http.outgoing-handler.handle', decision: 'deny' }),
+    );
+  }, 120_000);
+
+  it.runIf(hasJspi())(
+    'on JSPI a service waiting for its upstream leaves the thread to the others',
+    async () => {
+      const { daemon, http } = await start(1);
+      const grant = `[permissions]\nnetwork = { outbound = ["127.0.0.1:${port}"] }\n`;
+      await daemon.deployer.install(folder('js-http-hello', httpManifest('waiter', ['/fetch'], grant)));
+      await daemon.deployer.install(folder('wat-http-hello', httpManifest('quick', ['/quick'])));
+      await daemon.deployer.deploy('waiter');
+      await daemon.deployer.deploy('quick');
+      expect((await fetch(`${http}/quick`)).status).toBe(200); // warm
+
+      const started = performance.now();
+      const slow = fetchVia(http, '/fetch', '/slow').then((r) => ({
+        status: r.status,
+        at: performance.now() - started,
+      }));
+      await new Promise((r) => setTimeout(r, 100));
+      const quick = await fetch(`${http}/quick`);
+      const quickAt = performance.now() - started;
+      expect(await quick.text()).toBe('hello world');
+      const waited = await slow;
+      expect(waited.status).toBe(200);
+      // Blocking the thread would have held /quick until the upstream answered (600 ms).
+      expect(quickAt).toBeLessThan(waited.at - 200);
+    },
+    120_000,
+  );
 });
 
 describe('daemon: wasi:cli/command components as jobs', () => {

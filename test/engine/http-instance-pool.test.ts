@@ -3,6 +3,7 @@
 // has handled: 1 in a fresh instance). Build it with `node scripts/build-fixtures.mjs wat-http-hello`.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { hasJspi } from '../../src/shared/node-runtime.js';
 import { type Component, Engine } from '../../src/wasm/engine/engine.js';
 import type { HostImports } from '../../src/wasm/engine/link.js';
 import { IncomingHandler } from '../../src/wasm/wasi/http/incoming-handler.js';
@@ -148,5 +149,30 @@ describe('engine: memories of disposed instances', () => {
     // The instance with the counter at 2 was disposed: its memory serves the next instance.
     const fresh = handlerFor(component, { poolSize: 0 });
     expect(send(fresh, '/count').body).toBe('1');
+  });
+});
+
+describe.runIf(hasJspi())('IncomingHandler on JSPI', () => {
+  it('answers through handleAsync from the same pool, and refuses the call of the other mode', async () => {
+    const component = await load();
+    const handler = handlerFor(component, { jspi: true, reuseInstance: true });
+    handler.prepare();
+    let body = '';
+    const target: ResponseTarget = {
+      start: () => {},
+      write: (bytes) => {
+        body += Buffer.from(bytes).toString();
+      },
+      end: () => {},
+    };
+    const outcome = await handler.handleAsync(get('/count'), target);
+    expect(outcome.ok).toBe(true);
+    expect(body).toBe('1');
+    body = '';
+    await handler.handleAsync(get('/count'), target);
+    expect(body).toBe('2'); // the kept instance
+    expect(() => handler.handle(get('/count'), target)).toThrow(/handleAsync/);
+    const sync = handlerFor(component);
+    await expect(sync.handleAsync(get('/count'), target)).rejects.toMatchObject({ code: 'invalid-argument' });
   });
 });

@@ -208,6 +208,11 @@ describe('wasi:http/outgoing-handler over the bridge', () => {
     expect(audited).toEqual(['deny']);
   });
 
+  it("the host's deny rules beat the component's grant", () => {
+    const got = guestRequest({ http: { network: grants(), deny: ['127.0.0.1:*'] } }, '/hello');
+    expect(got).toEqual({ tag: 'ok', val: { tag: 'err', val: { tag: 'HTTP-request-denied' } } });
+  });
+
   it("honours request-options' first-byte-timeout (nanoseconds)", () => {
     const options = types['[constructor]request-options']();
     types['[method]request-options.set-first-byte-timeout'](options, 100_000_000n);

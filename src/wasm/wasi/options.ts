@@ -100,6 +100,8 @@ export interface WasiHttpOptions {
   network?: Grants['network'];
   /** Default `strict`: loopback and private addresses only through `network.addresses`. */
   securityMode?: SecurityMode;
+  /** The host's network deny rules (`HostPolicy.deny.network`): they beat every grant. */
+  deny?: readonly string[];
   /** Largest response body read for the guest (default 16 MiB); larger: `HTTP-response-body-size`. */
   maxResponseBodyBytes?: number;
   /** Who asks, in the audit records (default `guest`, version `0.0.0`). */

@@ -35,6 +35,11 @@ export interface IncomingHandlerOptions {
   reuseInstance?: boolean;
   /** Fresh instances kept ready, made off the request path (default 2; 0: none). */
   poolSize?: number;
+  /**
+   * Instances on JSPI (Node.js 24+): requests go through `handleAsync`, and a guest that waits
+   * (an outgoing request, a sleep) is suspended instead of blocking the thread.
+   */
+  jspi?: boolean;
 }
 
 export const DEFAULT_POOL_SIZE = 2;
@@ -131,6 +136,34 @@ export class IncomingHandler {
    * if (!outcome.ok) log(`error [${outcome.error.code}]: ${outcome.error.message}`);
    */
   handle(request: RequestData, target: ResponseTarget): HandleOutcome {
+    if (this.options.jspi) throw usage('handle', 'handleAsync');
+    return this.serve(request, target, (live, args) => {
+      try {
+        return this.judge(live, live.instance.invoke(this.exportName, args), args[1]);
+      } finally {
+        live.wasi.endCall();
+      }
+    });
+  }
+
+  /** `handle` for a handler made with `jspi`: resolves once the guest answered or failed. */
+  async handleAsync(request: RequestData, target: ResponseTarget): Promise<HandleOutcome> {
+    if (!this.options.jspi) throw usage('handleAsync', 'handle');
+    return this.serve(request, target, async (live, args) => {
+      try {
+        return this.judge(live, await live.instance.invokeAsync(this.exportName, args), args[1]);
+      } finally {
+        live.wasi.endCall();
+      }
+    });
+  }
+
+  /** Takes an instance, runs the call on it, then drops it (unless kept) and refills the pool. */
+  private serve<T extends HandleOutcome | Promise<HandleOutcome>>(
+    request: RequestData,
+    target: ResponseTarget,
+    call: (live: Live, args: [IncomingRequest, ResponseOutparam]) => T,
+  ): T | HandleOutcome {
     let live: Live;
     try {
       live = this.idle ?? this.ready.shift() ?? this.instantiate();
@@ -139,23 +172,25 @@ export class IncomingHandler {
       return { ok: false, error: toAirssysError(error), responded: false, fuel: 0, ms: 0 };
     }
     this.idle = undefined;
-    try {
-      return this.run(live, request, target);
-    } finally {
+    const maxRead = this.options.wasi?.limits?.maxReadBytes ?? DEFAULT_WASI_LIMITS.maxReadBytes;
+    const done = () => {
       if (this.idle !== live) discard(live);
       this.scheduleRefill();
+    };
+    let result: T;
+    try {
+      result = call(live, [new IncomingRequest(request, maxRead), new ResponseOutparam(target)]);
+    } catch (error) {
+      done();
+      throw error;
     }
+    if (result instanceof Promise) return result.finally(done) as T;
+    done();
+    return result;
   }
 
-  private run(live: Live, request: RequestData, target: ResponseTarget): HandleOutcome {
-    const maxRead = this.options.wasi?.limits?.maxReadBytes ?? DEFAULT_WASI_LIMITS.maxReadBytes;
-    const outparam = new ResponseOutparam(target);
-    let outcome: InvocationOutcome;
-    try {
-      outcome = live.instance.invoke(this.exportName, [new IncomingRequest(request, maxRead), outparam]);
-    } finally {
-      live.wasi.endCall();
-    }
+  /** What the call's outcome and the outparam say about the request. */
+  private judge(live: Live, outcome: InvocationOutcome, outparam: ResponseOutparam): HandleOutcome {
     const { fuel, ms } = outcome;
     const answer = outparam.answer;
     const responded = answer.kind === 'response';
@@ -194,7 +229,10 @@ export class IncomingHandler {
 
   private instantiate(): Live {
     const wasi = createWasi(this.options.wasi);
-    const instance = this.component.instantiate({ ...wasi.imports, ...this.imports });
+    const instance = this.component.instantiate(
+      { ...wasi.imports, ...this.imports },
+      { jspi: this.options.jspi === true },
+    );
     return { instance, wasi };
   }
 
@@ -220,6 +258,14 @@ export class IncomingHandler {
 /** A used (or unwanted) instance: never entered again; its memory may serve a new instance. */
 function discard(live: Live): void {
   live.instance.dispose();
+}
+
+function usage(called: string, instead: string): AirssysError {
+  return new AirssysError(
+    'invalid-argument',
+    `${called} is for a handler made ${called === 'handle' ? 'without' : 'with'} jspi; call ${instead}`,
+    { blame: 'host' },
+  );
 }
 
 function guestFailed(what: string): AirssysError {

@@ -55,7 +55,10 @@ export function outgoingHandlerInterface(wasi: WasiOptions = {}): HttpInterface 
   const grants = {
     network: { outbound: http.network?.outbound ?? [], addresses: http.network?.addresses ?? [] },
   };
-  const policy = http.securityMode === undefined ? {} : { securityMode: http.securityMode };
+  const policy = {
+    ...(http.securityMode === undefined ? {} : { securityMode: http.securityMode }),
+    ...(http.deny === undefined ? {} : { deny: { network: http.deny } }),
+  };
   compileCapabilities(grants, policy);
   const maxRead = wasi.limits?.maxReadBytes ?? DEFAULT_WASI_LIMITS.maxReadBytes;
   const maxResponseBytes = http.maxResponseBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
