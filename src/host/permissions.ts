@@ -154,6 +154,7 @@ function fieldOf(operation: string): string | undefined {
       return 'filesystem.write';
     case 'net.fetch':
     case 'net.connect':
+    case 'wasi.http.outgoing-handler.handle':
       return 'network.outbound';
     case 'process.spawn':
       return 'process.spawn';

@@ -92,6 +92,12 @@ describe('suggestPermissions', () => {
       denial('fs.write-file', '/data/out/b.txt', 'no filesystem write grant covers /data/out/b.txt'),
       denial('net.fetch', 'https://api.example.com/v1/x?y=1', 'no network grant covers api.example.com:443'),
       denial('net.fetch', 'http://127.0.0.1:8080/', 'no network grant covers 127.0.0.1:8080'),
+      // A WASI guest's outgoing request, as the HTTP service's instance reports it.
+      denial(
+        'wasi.http.outgoing-handler.handle',
+        'http://10.1.2.3:9000/x',
+        'capability-denied: no network grant covers 10.1.2.3:9000',
+      ),
       denial('process.spawn', '/usr/bin/env', 'executable /usr/bin/env is not granted'),
       // Same subject twice: one grant.
       denial(
@@ -104,7 +110,7 @@ describe('suggestPermissions', () => {
       'filesystem.read': ['/data/in/a.txt'],
       'filesystem.write': ['/data/out/b.txt'],
       'messaging.send': ['orders.created'],
-      'network.outbound': ['127.0.0.1:8080', 'api.example.com:443'],
+      'network.outbound': ['10.1.2.3:9000', '127.0.0.1:8080', 'api.example.com:443'],
       'process.spawn': ['/usr/bin/env'],
       'storage.namespaces': ['cache'],
     });
