@@ -21,6 +21,7 @@ import { DEFAULT_POOL_SIZE, IncomingHandler } from '../../wasm/wasi/http/incomin
 import { DEFAULT_MAX_CONCURRENT, type RequestHandler, serveHttp } from '../../wasm/wasi/http/server.js';
 import { HttpWorkerPool } from '../../wasm/wasi/http/worker-pool.js';
 import { type EngineFlags, engineFrom, withEngineOptions } from '../engine-options.js';
+import { listenAddress } from '../listen-address.js';
 import { printJson, reportError, usage } from '../output.js';
 import {
   environmentFrom,
@@ -92,7 +93,7 @@ export function registerServe(program: Command): void {
 /** Resolves once listening (undefined: keep running) or with an exit code when it cannot start. */
 async function serve(path: string, flags: ServeFlags): Promise<number | undefined> {
   try {
-    const { host, port } = listenAddress(flags.listen);
+    const { host, port } = listenAddress(flags.listen, '--listen');
     const maxBodyBytes = parseSize(flags.maxBody);
     const maxConcurrent = Number(flags.maxConcurrent);
     if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
@@ -157,10 +158,3 @@ function wholeNumber(flag: string, text: string, least: number): number {
 }
 
 /** `HOST:PORT`, `[::1]:PORT` or `:PORT` (all interfaces). */
-function listenAddress(text: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
-  const port = match === null ? Number.NaN : Number(match[3]);
-  if (match === null || port > 65535)
-    throw usage(`--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
-}
