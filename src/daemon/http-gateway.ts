@@ -13,12 +13,12 @@
  * only the error code in the body, and reported as a log event of the component.
  */
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ComponentHost } from '../host/host.js';
 import type { HttpReply } from '../host/http-actor.js';
 import { toAirssysError } from '../shared/errors.js';
-import type { RequestData } from '../wasm/wasi/http/request.js';
+import { answerClientError, readBody, refuse, requestData } from '../wasm/wasi/http/node-exchange.js';
 import type { EventHub } from './event-hub.js';
 import { HttpRoutes } from './http-routes.js';
 
@@ -73,74 +73,52 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     }
     active++;
     res.once('close', () => active--);
-    const maxBody = match.http.maxBodyBytes;
-    if (Number(req.headers['content-length'] ?? 0) > maxBody) {
-      count(match.address, 413);
-      refuse(res, 413, `request body over ${maxBody} bytes`);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > maxBody) {
-        refused = true;
-        count(match.address, 413);
-        refuse(res, 413, `request body over ${maxBody} bytes`);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once('end', () => {
-      if (refused || res.destroyed) return;
-      const request = requestData(req, Buffer.concat(chunks, size));
-      const timeoutMs = match.timeoutMs + QUEUE_SLACK_MS;
-      host.request<HttpReply>(match.address, request, { codec: 'cbor', timeoutMs }).then(
-        ({ value }) => {
-          count(match.address, value.status);
-          send(res, value);
-        },
-        (error: unknown) => {
-          const failure = toAirssysError(error);
-          const status =
-            failure.code === 'mailbox-full'
-              ? 503
-              : failure.code === 'timeout'
-                ? 504
-                : failure.code === 'not-found'
-                  ? 503
-                  : 500;
-          count(match.address, status);
-          events.emit({
-            type: 'log',
-            address: match.address,
-            level: 'warn',
-            message: `${req.method} ${path}: ${status} error [${failure.code}]: ${failure.message}`,
-            at: Date.now(),
-          });
-          const extra: Record<string, string> = status === 503 ? { 'retry-after': '1' } : {};
-          refuse(
-            res,
-            status,
-            `${status === 500 ? 'internal server error' : 'unavailable'} [${failure.code}]`,
-            extra,
-          );
-        },
-      );
-    });
+    const tooLarge = () => count(match.address, 413);
+    readBody(
+      req,
+      res,
+      match.http.maxBodyBytes,
+      (body) => {
+        const request = requestData(req, body);
+        const timeoutMs = match.timeoutMs + QUEUE_SLACK_MS;
+        host.request<HttpReply>(match.address, request, { codec: 'cbor', timeoutMs }).then(
+          ({ value }) => {
+            count(match.address, value.status);
+            send(res, value);
+          },
+          (error: unknown) => {
+            const failure = toAirssysError(error);
+            const status =
+              failure.code === 'mailbox-full'
+                ? 503
+                : failure.code === 'timeout'
+                  ? 504
+                  : failure.code === 'not-found'
+                    ? 503
+                    : 500;
+            count(match.address, status);
+            events.emit({
+              type: 'log',
+              address: match.address,
+              level: 'warn',
+              message: `${req.method} ${path}: ${status} error [${failure.code}]: ${failure.message}`,
+              at: Date.now(),
+            });
+            const extra: Record<string, string> = status === 503 ? { 'retry-after': '1' } : {};
+            refuse(
+              res,
+              status,
+              `${status === 500 ? 'internal server error' : 'unavailable'} [${failure.code}]`,
+              extra,
+            );
+          },
+        );
+      },
+      tooLarge,
+    );
   });
 
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || (error.code === 'ECONNRESET' && socket.bytesWritten === 0)) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -178,37 +156,4 @@ function send(res: ServerResponse, reply: HttpReply): void {
     if (!res.headersSent) refuse(res, 500, 'internal server error [internal]');
     else res.destroy();
   }
-}
-
-/** The host's own answer: a short text, and the connection closed after it. */
-function refuse(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', ...headers });
-  res.end(`${text}\n`);
-}
-
-function requestData(req: IncomingMessage, body: Uint8Array): RequestData {
-  const url = req.url ?? '/';
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  return {
-    method: req.method ?? 'GET',
-    pathWithQuery: url,
-    scheme: secure ? 'https' : 'http',
-    authority: req.headers.host,
-    headers: pairs(req.rawHeaders),
-    body,
-    trailers: pairs(req.rawTrailers),
-  };
-}
-
-/** Node's raw `[name, value, name, value…]` as (name, bytes): Node read the bytes as latin1. */
-function pairs(raw: readonly string[]): [string, Uint8Array][] {
-  const out: [string, Uint8Array][] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i], Buffer.from(raw[i + 1], 'latin1')]);
-  return out;
 }

@@ -19,9 +19,10 @@
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { AirssysError, toAirssysError } from '../../../shared/errors.js';
 import type { HandleOutcome } from './incoming-handler.js';
+import { answerClientError, readBody, refuse, requestData } from './node-exchange.js';
 import type { RequestData } from './request.js';
 import type { ResponseTarget } from './response.js';
 
@@ -77,28 +78,7 @@ export async function serveHttp(handler: RequestHandler, options: HttpServeOptio
     }
     active++;
     res.once('close', () => active--);
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBody) {
-      refuse(res, 413, `request body over ${maxBody} bytes`);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > maxBody) {
-        refused = true;
-        refuse(res, 413, `request body over ${maxBody} bytes`);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once('end', () => {
-      if (refused || res.destroyed) return;
-      run(req, res, Buffer.concat(chunks, size));
-    });
+    readBody(req, res, maxBody, (body) => run(req, res, body));
   });
 
   const run = (req: IncomingMessage, res: ServerResponse, body: Uint8Array): void => {
@@ -136,15 +116,7 @@ export async function serveHttp(handler: RequestHandler, options: HttpServeOptio
     }
   };
 
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || (error.code === 'ECONNRESET' && socket.bytesWritten === 0)) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -168,46 +140,6 @@ export async function serveHttp(handler: RequestHandler, options: HttpServeOptio
 
 function hostFailure(error: unknown): HandleOutcome {
   return { ok: false, error: toAirssysError(error), responded: false, fuel: 0, ms: 0 };
-}
-
-/** The host's own answer (busy, too large): a short text, and the connection closed after it. */
-function refuse(res: ServerResponse, status: number, text: string): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-  res.end(`${text}\n`);
-}
-
-function requestData(req: IncomingMessage, body: Uint8Array): RequestData {
-  const url = req.url ?? '/';
-  // Absolute form (`GET http://host/path`): the guest gets the path, the authority from the URL.
-  let pathWithQuery = url;
-  let authority = req.headers.host;
-  if (!url.startsWith('/') && url !== '*') {
-    try {
-      const parsed = new URL(url);
-      pathWithQuery = `${parsed.pathname}${parsed.search}`;
-      authority = parsed.host;
-    } catch {
-      // node:http accepted it; pass it on as it came.
-    }
-  }
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  return {
-    method: req.method ?? 'GET',
-    pathWithQuery,
-    scheme: secure ? 'https' : 'http',
-    authority,
-    headers: pairs(req.rawHeaders),
-    body,
-    trailers: pairs(req.rawTrailers),
-  };
-}
-
-/** Node's raw `[name, value, name, value…]` as (name, bytes): Node read the bytes as latin1. */
-function pairs(raw: readonly string[]): [string, Uint8Array][] {
-  const out: [string, Uint8Array][] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i], Buffer.from(raw[i + 1], 'latin1')]);
-  return out;
 }
 
 function nodeTarget(res: ServerResponse, maxBuffered: number): ResponseTarget {
