@@ -18,7 +18,13 @@ import type { AddressInfo } from 'node:net';
 import type { ComponentHost } from '../host/host.js';
 import type { HttpReply } from '../host/http-actor.js';
 import { toAirssysError } from '../shared/errors.js';
-import { answerClientError, readBody, refuse, requestData } from '../wasm/wasi/http/node-exchange.js';
+import {
+  answerClientError,
+  readBody,
+  refuse,
+  requestData,
+  requestTarget,
+} from '../wasm/wasi/http/node-exchange.js';
 import type { EventHub } from './event-hub.js';
 import { HttpRoutes } from './http-routes.js';
 
@@ -57,7 +63,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   };
 
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = requestTarget(req.url ?? '/').pathWithQuery.split('?')[0];
     const match = routes.match(path);
     if (match === undefined) {
       count('', 404);

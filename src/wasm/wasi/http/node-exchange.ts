@@ -58,20 +58,24 @@ export function readBody(
   });
 }
 
-export function requestData(req: IncomingMessage, body: Uint8Array): RequestData {
-  const url = req.url ?? '/';
+/** The path and query of a request target, and the authority an absolute-form one names. */
+export function requestTarget(url: string): { pathWithQuery: string; authority: string | undefined } {
   // Absolute form (`GET http://host/path`): the guest gets the path, the authority from the URL.
-  let pathWithQuery = url;
-  let authority = req.headers.host;
   if (!url.startsWith('/') && url !== '*') {
     try {
       const parsed = new URL(url);
-      pathWithQuery = `${parsed.pathname}${parsed.search}`;
-      authority = parsed.host;
+      return { pathWithQuery: `${parsed.pathname}${parsed.search}`, authority: parsed.host };
     } catch {
       // node:http accepted it; pass it on as it came.
     }
   }
+  return { pathWithQuery: url, authority: undefined };
+}
+
+export function requestData(req: IncomingMessage, body: Uint8Array): RequestData {
+  const target = requestTarget(req.url ?? '/');
+  const pathWithQuery = target.pathWithQuery;
+  const authority = target.authority ?? req.headers.host;
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
   return {
     method: req.method ?? 'GET',
