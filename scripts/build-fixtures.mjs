@@ -204,6 +204,50 @@ async function extWit(name, world, ext) {
 // A C program built with wasi-libc, made a component with the jco preview1 adapter: a reactor
 // exporting the world in component.wit beside the source (named after the fixture), or with
 // `{ command: true }` a program with `main`, exporting wasi:cli/run (no WIT of its own).
+/**
+ * A componentize-js component of a WASI world (`world.wit` beside `index.js`, world named as
+ * the fixture). componentize-js takes one WIT text (its splicer runs in wasm without file
+ * access), so the world and the WASI packages go in as nested `package … { }` blocks, at 0.2.10:
+ * the release StarlingMonkey imports and exports, which its own copies must merge with: jco's
+ * 0.2.12 text renamed, with the `network-error-code` gate lifted (StarlingMonkey has it).
+ */
+function jsWasiComponent(name) {
+  return {
+    name,
+    kind: 'component',
+    fingerprint: async () => [
+      `componentize-js ${await pkgVersion('@bytecodealliance/componentize-js')}`,
+      `jco ${await pkgVersion('@bytecodealliance/jco')} (WASI WIT)`,
+    ],
+    async build(dir) {
+      installPreview2ShimResolver();
+      const { componentize } = await import('@bytecodealliance/componentize-js');
+      try {
+        const builtin = join(NODE_MODULES, '@bytecodealliance/jco/lib/wit/builtin');
+        let witWorld = await readFile(join(dir, 'world.wit'), 'utf8');
+        for (const pkg of await readdir(join(builtin, '0.2.12'))) {
+          const text = (await readFile(join(builtin, '0.2.12', pkg, 'package.wit'), 'utf8')).replaceAll(
+            '@unstable(feature = network-error-code)',
+            '',
+          );
+          const header = /^package ([^;]+);/m.exec(text);
+          if (header === null) throw new BuildError(`${pkg}/package.wit has no package line`);
+          const body = text.replace(header[0], '').replaceAll('@0.2.12', '@0.2.10');
+          witWorld += `\npackage ${header[1].replace('@0.2.12', '@0.2.10')} {\n${body}\n}\n`;
+        }
+        const { component } = await componentize({
+          sourcePath: join(dir, 'index.js'),
+          witWorld,
+          worldName: name,
+        });
+        return { 'component.wasm': component };
+      } catch (e) {
+        throw new BuildError(`componentize-js: ${errText(e)}`);
+      }
+    },
+  };
+}
+
 function wasiCComponent(name, source, flags = [], { command = false } = {}) {
   const adapterFile = command ? COMMAND_ADAPTER : ADAPTER;
   return {
@@ -380,44 +424,9 @@ const FIXTURES = [
   },
   // A wasi:http incoming handler (world.wit: the wasi:http/proxy world) from a `fetch` event
   // listener, for `airssys-wasm serve`: componentize-js with its 'http' and 'fetch-event' features.
-  {
-    name: 'js-http-hello',
-    kind: 'component',
-    fingerprint: async () => [
-      `componentize-js ${await pkgVersion('@bytecodealliance/componentize-js')}`,
-      `jco ${await pkgVersion('@bytecodealliance/jco')} (WASI WIT)`,
-    ],
-    async build(dir) {
-      installPreview2ShimResolver();
-      const { componentize } = await import('@bytecodealliance/componentize-js');
-      try {
-        // componentize-js takes one WIT text (its splicer runs in wasm without file access), so
-        // the world and the WASI packages go in as nested `package … { }` blocks, at 0.2.10: the
-        // release StarlingMonkey imports and exports, which its own copies must merge with: jco's
-        // 0.2.12 text renamed, with the `network-error-code` gate lifted (StarlingMonkey has it).
-        const builtin = join(NODE_MODULES, '@bytecodealliance/jco/lib/wit/builtin');
-        let witWorld = await readFile(join(dir, 'world.wit'), 'utf8');
-        for (const pkg of await readdir(join(builtin, '0.2.12'))) {
-          const text = (await readFile(join(builtin, '0.2.12', pkg, 'package.wit'), 'utf8')).replaceAll(
-            '@unstable(feature = network-error-code)',
-            '',
-          );
-          const header = /^package ([^;]+);/m.exec(text);
-          if (header === null) throw new BuildError(`${pkg}/package.wit has no package line`);
-          const body = text.replace(header[0], '').replaceAll('@0.2.12', '@0.2.10');
-          witWorld += `\npackage ${header[1].replace('@0.2.12', '@0.2.10')} {\n${body}\n}\n`;
-        }
-        const { component } = await componentize({
-          sourcePath: join(dir, 'index.js'),
-          witWorld,
-          worldName: 'js-http-hello',
-        });
-        return { 'component.wasm': component };
-      } catch (e) {
-        throw new BuildError(`componentize-js: ${errText(e)}`);
-      }
-    },
-  },
+  jsWasiComponent('js-http-hello'),
+  // A wasi:cli/run command in JavaScript, for `airssys-wasm run` (world.wit exports wasi:cli/run).
+  jsWasiComponent('js-cli-hello'),
   cComponent('counter'),
   cComponent('stage'),
   cComponent('echo'),

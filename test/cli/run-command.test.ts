@@ -161,3 +161,18 @@ describe('airssys-wasm run --dir', () => {
     expect(missing.stderr).toMatch(/^error \[not-found\]: --dir .*no such directory/);
   });
 });
+
+describe('airssys-wasm run: a componentize-js command', () => {
+  it('runs the js-cli-hello fixture from its folder (its Component.toml asks 64 MiB)', () => {
+    const folder = join(ROOT, 'fixtures', 'build', 'js-cli-hello');
+    const refused = run([folder]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^error \[invalid-manifest\]: resources\.memory: "64MiB" is above the host's maximum/,
+    );
+    const ran = run(['--max-memory', '64MiB', folder]);
+    expect(ran.stdout).toBe('hello from a JavaScript command\n');
+    expect(ran.stderr).toBe('random bytes: 8, clock: true\n');
+    expect(ran.status).toBe(0);
+  });
+});

@@ -155,3 +155,35 @@ describe('airssys-wasm run and jco run: the same C programs, the same bytes (slo
     expect([ours.status, jco.status]).toEqual([0, 0]);
   });
 });
+
+describe('airssys-wasm run and jco run: a componentize-js command (slow)', () => {
+  it('the js-cli-hello fixture prints the same lines and succeeds under both', async () => {
+    dir ??= tempDir('wasi-jco');
+    cacheDir ??= tempDir('wasi-jco-cache');
+    const wasm = join(fixture('js-cli-hello'), 'component.wasm');
+    // StarlingMonkey needs more than the default 4 MiB ceiling of a bare .wasm.
+    const ours = await runWith('js-ours', 'true', [
+      process.execPath,
+      CLI,
+      'run',
+      '--cache-dir',
+      cacheDir,
+      '--max-memory',
+      '64MiB',
+      wasm,
+    ]);
+    const jco = await runWith('js-jco', 'true', [
+      process.execPath,
+      JCO,
+      'run',
+      '--jco-dir',
+      tempDir('jco'),
+      wasm,
+    ]);
+    expect(ours.stdout.toString()).toBe('hello from a JavaScript command\n');
+    expect(ours.stdout.equals(jco.stdout)).toBe(true);
+    expect(ours.stderr).toBe('random bytes: 8, clock: true\n');
+    expect(ours.stderr).toBe(jco.stderr);
+    expect([ours.status, jco.status]).toEqual([0, 0]);
+  }, 120_000);
+});
