@@ -5,61 +5,14 @@
 // the call's timeout; a response over the body limit; `--allow-outbound` narrowing a manifest.
 // Spawns the built CLI: run `npm run build` (and `node scripts/build-fixtures.mjs js-http-hello`) first.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, ROOT } from '../support/fixtures.js';
+import { fixture } from '../support/fixtures.js';
+import { CLI, jcoServe, type Running, start } from '../support/server-process.js';
 import { tempDir } from '../support/temp.js';
-
-const CLI = join(ROOT, 'dist', 'cli', 'airssys-wasm.js');
-const JCO = join(ROOT, 'node_modules/@bytecodealliance/jco/dist/jco.js');
-
-interface Running {
-  url: string;
-  child: ChildProcess;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-function start(argv: string[], ready: RegExp, url?: string): Promise<Running> {
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${ready} within 60 s:\n${out}\n${err}`)), 60_000);
-    const look = () => {
-      const found = ready.exec(out + err);
-      if (found === null) return;
-      clearTimeout(timer);
-      resolve({
-        url: url ?? found[1],
-        child,
-        stderr: () => err,
-        stop: () =>
-          new Promise((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    };
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      look();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      look();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before it was ready:\n${out}\n${err}`));
-    });
-  });
-}
 
 let cacheDir: string;
 
@@ -94,15 +47,6 @@ function runCli(argv: string[]): Promise<{ code: number | null; stderr: string }
 async function eventually(text: () => string, pattern: RegExp): Promise<void> {
   for (let i = 0; i < 100 && !pattern.test(text()); i++) await new Promise((r) => setTimeout(r, 20));
   expect(text()).toMatch(pattern);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 let upstream: Server;
@@ -281,24 +225,7 @@ describe('airssys-wasm serve and jco serve: the same /fetch answer (slow)', () =
   let jco: Running | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    jco = await start(
-      [
-        JCO,
-        'serve',
-        wasm,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--isolate-requests',
-        'instance',
-        '--jco-dir',
-        tempDir('jco-serve-fetch'),
-      ],
-      /Server listening/,
-      `http://127.0.0.1:${port}`,
-    );
+    jco = await jcoServe(wasm);
   }, 120_000);
 
   afterAll(async () => {

@@ -3,63 +3,14 @@
 // the server staying up), and a differential check against `jco serve` of the same component.
 // Spawns the built CLI: run `npm run build` (and `node scripts/build-fixtures.mjs js-http-hello`) first.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, ROOT } from '../support/fixtures.js';
+import { fixture } from '../support/fixtures.js';
+import { CLI, jcoServe, type Running, start } from '../support/server-process.js';
 import { tempDir } from '../support/temp.js';
-
-const CLI = join(ROOT, 'dist', 'cli', 'airssys-wasm.js');
-const JCO = join(ROOT, 'node_modules/@bytecodealliance/jco/dist/jco.js');
-
-interface Running {
-  url: string;
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-/** Spawns a server and resolves once `ready` matches its output (group 1: the URL, if any). */
-function start(argv: string[], ready: RegExp, url?: string): Promise<Running> {
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${ready} within 60 s:\n${out}\n${err}`)), 60_000);
-    const look = () => {
-      const found = ready.exec(out + err);
-      if (found === null) return;
-      clearTimeout(timer);
-      resolve({
-        url: url ?? found[1],
-        child,
-        stdout: () => out,
-        stderr: () => err,
-        stop: () =>
-          new Promise((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    };
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      look();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      look();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before it was ready:\n${out}\n${err}`));
-    });
-  });
-}
 
 let cacheDir: string;
 
@@ -95,15 +46,6 @@ function raw(url: string, bytes: string, ms = 3000): Promise<string> {
     socket.on('close', () => {
       clearTimeout(timer);
       resolve(got);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
     });
   });
 }
@@ -460,26 +402,9 @@ describe('airssys-wasm serve and jco serve: the same component, the same answers
   let jco: Running | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
     // jco serve reuses one instance by default, and StarlingMonkey answers only one request per
     // instance there; a fresh instance per request is also what airssys-wasm serve does.
-    jco = await start(
-      [
-        JCO,
-        'serve',
-        join(component, 'component.wasm'),
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--isolate-requests',
-        'instance',
-        '--jco-dir',
-        tempDir('jco-serve'),
-      ],
-      /Server listening/,
-      `http://127.0.0.1:${port}`,
-    );
+    jco = await jcoServe(join(component, 'component.wasm'));
   }, 120_000);
 
   afterAll(async () => {
