@@ -39,11 +39,23 @@ await build({
   entryPoints: ['src/osl/node/sync-http-worker.ts'],
   outfile: 'dist/cli/sync-http-worker.js',
 });
+// The socket thread of wasi:sockets (osl/node/sync-socket-bridge.ts starts it next to itself).
+await build({
+  ...common,
+  entryPoints: ['src/osl/node/sync-socket-worker.ts'],
+  outfile: 'dist/cli/sync-socket-worker.js',
+});
 // The `serve --threads` thread (wasm/wasi/http/worker-pool.ts starts it next to itself).
 await build({
   ...common,
   entryPoints: ['src/wasm/wasi/http/http-worker.ts'],
   outfile: 'dist/cli/http-worker.js',
+});
+// The thread of a daemon job without JSPI (wasm/wasi/command-thread.ts starts it next to itself).
+await build({
+  ...common,
+  entryPoints: ['src/wasm/wasi/command-thread-worker.ts'],
+  outfile: 'dist/cli/command-thread-worker.js',
 });
 await mkdir('dist/daemon', { recursive: true });
 for (const dir of ['dist/cli', 'dist/daemon'])

@@ -1,7 +1,9 @@
 /**
  * What `airssys-wasm run`'s and `serve`'s flags grant a component: preopened directories
  * (`--dir`), environment variables (`--env`, `--inherit-env`), wasmtime's spelling, and
- * outbound HTTP (`--allow-outbound HOST[:PORT]`, the manifest's pattern syntax). Without a
+ * outbound HTTP (`--allow-outbound HOST[:PORT]`, the manifest's pattern syntax; under `run` the
+ * same patterns grant `wasi:sockets` connects and lookups) and listeners (`--allow-listen
+ * ADDRESS[:PORT]`, `run` only). Without a
  * manifest the flags are the whole grant; with one, a directory must lie within a folder the
  * manifest grants whole (`/data/**`, or `/data` itself), read-only unless it also grants write,
  * and an outbound pattern within the manifest's `network.outbound`: flags narrow a manifest,
@@ -13,9 +15,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { networkGrantsOf } from '../host/permissions.js';
 import { compileHostPattern, type HostPattern } from '../osl/policy/host-pattern.js';
+import { parseIp } from '../osl/policy/ip.js';
 import { AirssysError } from '../shared/errors.js';
 import type { Manifest } from '../wasm/manifest/schema.js';
-import type { DeniedCallback, Preopen, WasiHttpOptions } from '../wasm/wasi/options.js';
+import type { DeniedCallback, Preopen, WasiHttpOptions, WasiSocketsOptions } from '../wasm/wasi/options.js';
 import { usage } from './output.js';
 
 /** `--dir HOST[::GUEST]` values as preopens, checked against `manifest` when there is one. */
@@ -100,14 +103,73 @@ export function environmentFrom(
   return env;
 }
 
-/** `--allow-outbound`, shared by `run` and `serve` (read it with `httpFrom`). */
+/** `--allow-outbound`, shared by `run` and `serve` (read it with `httpFrom`, and `socketsFrom` for `run`). */
 export function withOutboundOption(command: Command): Command {
   return command.option(
     '--allow-outbound <host[:port]>',
-    'let the guest send HTTP requests to HOST (any port unless :PORT; *.domain for subdomains); with a Component.toml, only within its network.outbound',
+    'let the guest send HTTP requests to HOST (any port unless :PORT; *.domain for subdomains); under run also open TCP connections and send UDP datagrams to it and look its name up (wasi:sockets); with a Component.toml, only within its network.outbound',
     collect,
     [],
   );
+}
+
+/** `--allow-listen` (read it with `socketsFrom`). */
+export function withListenOption(command: Command): Command {
+  return command.option(
+    '--allow-listen <address[:port]>',
+    'let the guest bind and listen on a local IP address (wasi:sockets: TCP listeners, UDP on a chosen port or open to any sender; any port unless :PORT, port 0 included); with a Component.toml, only within its network.inbound',
+    collect,
+    [],
+  );
+}
+
+/**
+ * The `wasi:sockets` grants of a run (linked always, as wasmtime links them; without grants
+ * every lookup, connect, datagram and bind is refused): connects, datagrams and lookups on the same patterns as
+ * `httpFrom`, and listeners on the `--allow-listen` addresses. With a manifest, its
+ * `network.inbound` IP patterns are the listen grants, or the flags when given, each of which
+ * those must cover.
+ */
+export function socketsFrom(
+  outboundFlags: readonly string[],
+  listenFlags: readonly string[],
+  manifest: Manifest | undefined,
+): WasiSocketsOptions {
+  const http = httpFrom(outboundFlags, manifest);
+  for (const flag of listenFlags) listenPatternOf(flag, '--allow-listen');
+  let listen: readonly string[] = listenFlags;
+  if (manifest !== undefined) {
+    // Only addresses can be listened on: an inbound host name grants no listener.
+    const granted = manifest.permissions.network.inbound.filter((p) => parseIp(hostOf(p)) !== undefined);
+    for (const flag of listenFlags) {
+      if (!granted.some((grant) => covers(patternOf(grant), listenPatternOf(flag, '--allow-listen')))) {
+        throw usage(
+          `--allow-listen ${flag}: ${manifest.component.name}'s Component.toml does not grant it; network.inbound is ${JSON.stringify(manifest.permissions.network.inbound)} (a flag may only narrow it)`,
+        );
+      }
+    }
+    if (listenFlags.length === 0) listen = granted;
+  }
+  return {
+    network: { ...http.network, listen: listen.map((p) => listenPatternOf(p, 'network.inbound').source) },
+    component: http.component,
+    version: http.version,
+  };
+}
+
+/** The host of a `host[:port]` pattern, without brackets. */
+function hostOf(pattern: string): string {
+  const match = /^\[([^\]]*)\]|^([^:]*)/.exec(pattern);
+  return match?.[1] ?? match?.[2] ?? pattern;
+}
+
+/** An `address[:port]` listen grant compiled (no port is any port); a malformed one is a usage error. */
+function listenPatternOf(text: string, what: string): HostPattern {
+  const pattern = patternOf(text, what);
+  if (parseIp(pattern.host) === undefined) {
+    throw usage(`${what} ${text}: a listener needs an IP address (127.0.0.1, [::1], 0.0.0.0), not a name`);
+  }
+  return pattern;
 }
 
 /**
@@ -142,11 +204,11 @@ export const printDenied: DeniedCallback = (operation, subject, reason) => {
 };
 
 /** A manifest-syntax pattern compiled (no port is any port); a malformed one is a usage error. */
-function patternOf(text: string): HostPattern {
+function patternOf(text: string, flag = '--allow-outbound'): HostPattern {
   try {
     return compileHostPattern(/:(\*|\d+)$/.test(text) && !text.endsWith(']') ? text : `${text}:*`);
   } catch (error) {
-    throw usage(`--allow-outbound ${text}: ${(error as Error).message}; expected HOST[:PORT]`);
+    throw usage(`${flag} ${text}: ${(error as Error).message}; expected HOST[:PORT]`);
   }
 }
 

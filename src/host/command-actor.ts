@@ -5,20 +5,24 @@
  * lines become the component's log; the reply is the exit status. A run that fails (trap,
  * out-of-fuel, timeout) answers its error; nothing carries over from one run to the next.
  *
- * A guest that waits (a sleep, `poll`) is suspended on JSPI (Node.js 24+) and the thread's
- * other actors go on; on Node.js 22 it holds its scheduler thread for as long as it waits,
- * up to its `timeout-ms`.
+ * A guest that waits (a sleep, `poll`, an outgoing HTTP request) must not hold the scheduler
+ * thread it shares with other actors. On JSPI (Node.js 24+) it is suspended and the thread's
+ * other actors go on. Without JSPI (Node.js 22), or when `AIRSSYS_GUEST_THREADS=1` forces it,
+ * each actor runs its jobs on a `CommandThread` of its own (started at the first job, stopped
+ * with the actor): the guest blocks that thread, the scheduler thread waits on a promise. Either
+ * way the actor stays serial: its next message is taken once the run has ended.
  *
  * On the wire (codec CBOR): the request is `JobRequest`, the reply `JobReply`.
  */
 
 import type { ActorBehavior } from '../rt/index.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
-import { hasJspi } from '../shared/node-runtime.js';
+import { guestThreads } from '../shared/node-runtime.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { bytesSource } from '../wasm/wasi/byte-io.js';
+import { CommandThread } from '../wasm/wasi/command-thread.js';
 import type { WasiOptions } from '../wasm/wasi/options.js';
-import { type CommandOutcome, runCommand, runCommandAsync } from '../wasm/wasi/run-command.js';
+import { type CommandOutcome, runCommandAsync } from '../wasm/wasi/run-command.js';
 import { countError, LATENCY_BUCKETS_US, observe } from './actor-stats.js';
 import { CODECS, decodePayload, encodePayload } from './codec.js';
 import type { ActorHost } from './component-actor.js';
@@ -39,8 +43,6 @@ export interface JobReply {
   ms: number;
 }
 
-/** Runs go on JSPI where Node has it (24+); on 22 a waiting guest holds its thread. */
-const JSPI = hasJspi();
 const EMPTY = new Uint8Array(0);
 const HEALTHY = new TextEncoder().encode('healthy');
 /** Bounds on what a job request may carry: the guest copies all of it into its memory. */
@@ -51,7 +53,9 @@ export function commandActor(
   host: ActorHost,
   component: Component,
   identity: ActorIdentity,
-): () => ActorBehavior<Envelope, undefined> {
+): () => ActorBehavior<Envelope, CommandThread | undefined> {
+  // Decided per actor, not per module, so a test can force the thread path on Node.js 24.
+  const threads = guestThreads();
   const stats = host.stats(identity.key);
   const http = host.outgoingHttp(identity);
   const log = {
@@ -62,9 +66,14 @@ export function commandActor(
   };
 
   return () => ({
-    init: () => undefined,
+    // The thread itself starts with the first job: an actor that never runs one costs nothing.
+    init: () => (threads ? new CommandThread(component) : undefined),
 
-    handle(message: Envelope): void | Promise<void> {
+    postStop(ctx): Promise<void> | undefined {
+      return ctx.state?.close();
+    },
+
+    handle(message: Envelope, ctx): void | Promise<void> {
       host.dequeued(identity.key);
       if (message.probe !== undefined) {
         host.answer(identity, message, CODECS.raw, message.probe === 'health' ? HEALTHY : EMPTY);
@@ -78,13 +87,6 @@ export function commandActor(
         return;
       }
       const started = performance.now();
-      const wasi: WasiOptions = {
-        ...log,
-        args: [identity.address, ...job.args],
-        env: job.env,
-        stdin: bytesSource(job.stdin),
-        ...(http === undefined ? {} : { http }),
-      };
       // It could not start (an import not granted, memory): the same answer as a failed run.
       const notStarted = (error: unknown): CommandOutcome => ({
         ok: false,
@@ -92,20 +94,27 @@ export function commandActor(
         fuel: 0,
         ms: 0,
       });
-      if (JSPI) {
-        // A waiting guest is suspended: the thread's other actors go on meanwhile.
-        return runCommandAsync(component, wasi).then(
-          (outcome) => finish(message, outcome, started),
-          (error) => finish(message, notStarted(error), started),
-        );
+      if (ctx.state !== undefined) {
+        // On a thread of its own: this thread's other actors go on while the guest runs.
+        return ctx.state
+          .run({ ...log, args: [identity.address, ...job.args], env: job.env, stdin: job.stdin, http })
+          .then(
+            (outcome) => finish(message, outcome, started),
+            (error) => finish(message, notStarted(error), started),
+          );
       }
-      let outcome: CommandOutcome;
-      try {
-        outcome = runCommand(component, wasi);
-      } catch (error) {
-        outcome = notStarted(error);
-      }
-      finish(message, outcome, started);
+      const wasi: WasiOptions = {
+        ...log,
+        args: [identity.address, ...job.args],
+        env: job.env,
+        stdin: bytesSource(job.stdin),
+        ...(http === undefined ? {} : { http }),
+      };
+      // On JSPI (no thread means JSPI is there): a waiting guest is suspended meanwhile.
+      return runCommandAsync(component, wasi).then(
+        (outcome) => finish(message, outcome, started),
+        (error) => finish(message, notStarted(error), started),
+      );
     },
   });
 

@@ -6,6 +6,14 @@
  * `[http] reuse-instance`. A request the guest fails is answered with its error and counted;
  * the actor itself does not restart (the instance that failed is dropped by the handler).
  *
+ * A guest waiting on an outgoing request (or a sleep) must not hold the scheduler thread it
+ * shares with other actors. On JSPI (Node.js 24+) its instance is suspended and the thread's
+ * other actors go on. Without JSPI (Node.js 22), or when `AIRSSYS_GUEST_THREADS=1` forces it,
+ * each actor serves its requests on an `HttpWorkerPool` of one thread of its own (started in
+ * `preStart`, stopped with the actor): the guest blocks that thread, the scheduler thread
+ * waits on a promise; output, refusals and audit records come back as messages. Either way the
+ * actor stays serial: its next request is taken once the response is whole.
+ *
  * On the wire (codec CBOR, both ways): the request is `RequestData`, the reply `HttpReply`. The
  * reply is whole because it crosses threads as one message: its size is bounded by the host's
  * message cap (`--max-message-bytes`), past which the request fails with `messaging-error`.
@@ -13,11 +21,12 @@
 
 import type { ActorBehavior } from '../rt/index.js';
 import { AirssysError, toAirssysError } from '../shared/errors.js';
-import { hasJspi } from '../shared/node-runtime.js';
+import { guestThreads } from '../shared/node-runtime.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type HandleOutcome, IncomingHandler } from '../wasm/wasi/http/incoming-handler.js';
 import type { RequestData } from '../wasm/wasi/http/request.js';
 import type { ResponseTarget } from '../wasm/wasi/http/response.js';
+import { HttpWorkerPool } from '../wasm/wasi/http/worker-pool.js';
 import type { WasiOptions } from '../wasm/wasi/options.js';
 import { countError, LATENCY_BUCKETS_US, observe } from './actor-stats.js';
 import { CODECS, decodePayload, encodePayload } from './codec.js';
@@ -33,8 +42,6 @@ export interface HttpReply {
   trailers: [string, string][] | undefined;
 }
 
-/** Requests go on JSPI where Node has it (24+); on 22 a waiting guest holds its thread. */
-const JSPI = hasJspi();
 const EMPTY = new Uint8Array(0);
 const HEALTHY = new TextEncoder().encode('healthy');
 
@@ -42,7 +49,9 @@ export function httpActor(
   host: ActorHost,
   component: Component,
   identity: ActorIdentity,
-): () => ActorBehavior<Envelope, IncomingHandler> {
+): () => ActorBehavior<Envelope, IncomingHandler | HttpWorkerPool | undefined> {
+  // Decided per actor, not per module, so a test can force the thread path on Node.js 24.
+  const threads = guestThreads();
   const stats = host.stats(identity.key);
   const http = host.outgoingHttp(identity);
   const wasi: WasiOptions = {
@@ -55,19 +64,30 @@ export function httpActor(
   let warned = false;
 
   return () => ({
-    init(): IncomingHandler {
+    init(): IncomingHandler | undefined {
+      if (threads) return undefined; // preStart starts the pool
       const handler = new IncomingHandler(component, {
         reuseInstance: component.manifest.http.reuseInstance,
         wasi,
-        jspi: JSPI,
+        jspi: true,
       });
       handler.prepare(); // a component that cannot link fails its start, not its first request
       return handler;
     },
 
-    // The instances kept ready are not needed after a stop (or before a restart's new ones).
-    postStop(ctx): void {
-      ctx.state?.close(); // undefined when init failed
+    async preStart(ctx): Promise<void> {
+      if (!threads) return;
+      // Rejects (the actor fails to start) when the component cannot link, as `prepare` throws.
+      ctx.state = await HttpWorkerPool.start(component, {
+        threads: 1,
+        reuseInstance: component.manifest.http.reuseInstance,
+        ...wasi,
+      });
+    },
+
+    // The instances (or the thread) kept ready are not needed after a stop or before a restart.
+    postStop(ctx): void | Promise<void> {
+      return ctx.state?.close(); // undefined when the start failed
     },
 
     handle(message: Envelope, ctx): void | Promise<void> {
@@ -92,13 +112,12 @@ export function httpActor(
       }
       const started = performance.now();
       const target = new BufferedResponse(host.maxMessageBytes);
-      if (JSPI) {
-        // A guest waiting on an outgoing request is suspended: the thread's other actors go on.
-        return ctx.state
-          .handleAsync(request, target)
-          .then((outcome) => finish(message, outcome, target, started));
-      }
-      finish(message, ctx.state.handle(request, target), target, started);
+      const state = ctx.state!;
+      // On a thread of its own, or on JSPI (a waiting guest is suspended): either way this
+      // thread's other actors go on meanwhile.
+      const outcome =
+        state instanceof HttpWorkerPool ? state.handle(request, target) : state.handleAsync(request, target);
+      return outcome.then((done) => finish(message, done, target, started));
     },
   });
 

@@ -30,6 +30,12 @@ export type Operation =
       firstByteTimeoutMs?: number;
     }
   | { kind: 'net.connect'; host: unknown; port: unknown; timeoutMs: number }
+  /** A name looked up on its own (`wasi:sockets/ip-name-lookup`): granted when a connect to it could be. */
+  | { kind: 'net.lookup'; host: unknown }
+  /** Datagrams to `host:port` (UDP): granted where a TCP connect there would be. */
+  | { kind: 'net.datagram'; host: unknown; port: unknown }
+  /** A TCP listener on an address of this host (`wasi:sockets`); port 0 is any free port. */
+  | { kind: 'net.listen'; host: unknown; port: unknown; backlog: number }
   | {
       kind: 'process.spawn';
       command: unknown;

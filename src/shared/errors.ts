@@ -59,6 +59,18 @@ export function isAirssysError(value: unknown): value is AirssysError {
   return value instanceof AirssysError;
 }
 
+/** An error as it crosses a thread or a wire: `toJSON()`, and the blame beside it. */
+export type AirssysErrorJson = ReturnType<AirssysError['toJSON']>;
+
+/**
+ * Rebuilds an error that crossed a thread as `toJSON()` (a code this build does not know
+ * becomes `internal`, keeping the message).
+ */
+export function errorFromJSON(json: AirssysErrorJson, blame: Blame): AirssysError {
+  const code = (ERROR_CODES as readonly string[]).includes(json.code) ? json.code : 'internal';
+  return new AirssysError(code, json.message, { blame, details: json.details });
+}
+
 /** Wraps anything thrown into an `AirssysError`, keeping one that already is. */
 export function toAirssysError(value: unknown, fallback: ErrorCode = 'internal'): AirssysError {
   if (value instanceof AirssysError) return value;

@@ -39,6 +39,16 @@ export function hasJspi(): boolean {
   return typeof wasm.Suspending === 'function' && typeof wasm.promising === 'function';
 }
 
+/**
+ * Whether the daemon runs guests that may wait (jobs, HTTP requests) on threads of their own,
+ * the synchronous bridge, instead of on JSPI: where JSPI is absent, or on any line when the
+ * internal variable `AIRSSYS_GUEST_THREADS=1` forces it (for tests and measurements). Read when
+ * an actor is made, so a test can set it before it starts a daemon.
+ */
+export function guestThreads(): boolean {
+  return !hasJspi() || process.env.AIRSSYS_GUEST_THREADS === '1';
+}
+
 /** Throws `unsupported-runtime` naming the feature and this Node.js when JSPI is absent. */
 export function requireJspi(feature: string): void {
   if (hasJspi()) return;

@@ -87,3 +87,43 @@ test('layout seen from wasm: record fields at ABI offsets, data-segment string l
   expect(lift('rec', rec)()).toEqual({ a: 7, b: 0x0100000000000009n, c: 0x1234 });
   expect(lift('str', T.string)()).toBe('wasm!');
 });
+
+test('lendBytes: a host import gets its list<u8> as a view of guest memory, else as its own copy', () => {
+  const writeType: FuncType = {
+    params: [{ name: 'bytes', type: { kind: 'list', element: T.u8 } }],
+    result: undefined,
+  };
+  const inst = new TestInstance();
+  const got: Uint8Array[] = [];
+  const host = (bytes: Uint8Array) => {
+    got.push(bytes);
+  };
+  const copied = compileLower(writeType, { shape: shape(), name: 'copied' })(host, inst, undefined);
+  const lent = compileLower(writeType, { shape: shape(), name: 'lent', lendBytes: true })(
+    host,
+    inst,
+    undefined,
+  );
+  const exports = instantiate(
+    `(module
+      (import "host" "copied" (func $copied (param i32 i32)))
+      (import "host" "lent" (func $lent (param i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 100) "abcd")
+      (func (export "run")
+        (call $copied (i32.const 100) (i32.const 4))
+        (call $lent (i32.const 100) (i32.const 4))))`,
+    { host: { copied, lent } },
+  );
+  inst.memory = exports.memory;
+  exports.run();
+  const memory = exports.memory as WebAssembly.Memory;
+  expect(got.map((b) => Buffer.from(b).toString())).toEqual(['abcd', 'abcd']);
+  expect(got[0].buffer).not.toBe(memory.buffer);
+  expect(got[1].buffer).toBe(memory.buffer);
+  expect(got[1].byteOffset).toBe(100);
+  // A host function that may suspend cannot be lent memory the guest may change meanwhile.
+  expect(() =>
+    compileLower(writeType, { shape: shape(), name: 'both', lendBytes: true, suspending: true }),
+  ).toThrow(/cannot be lent guest memory/);
+});

@@ -19,7 +19,24 @@ const BUILD = join(ROOT, 'fixtures', 'build');
 const daemons: Daemon[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.close();
+  delete process.env.AIRSSYS_GUEST_THREADS;
 });
+
+/**
+ * The ways a waiting guest leaves its scheduler thread to the others: JSPI where Node.js has it,
+ * threads of their own where it does not (22), and on a JSPI line the thread path too, forced by
+ * `AIRSSYS_GUEST_THREADS=1` (read when an actor is made; scheduler threads copy the environment).
+ */
+const GUEST_PATHS = hasJspi()
+  ? [
+      { path: 'JSPI', force: false },
+      { path: 'threads of their own (forced)', force: true },
+    ]
+  : [{ path: 'threads of their own', force: false }];
+
+function useGuestPath(force: boolean): void {
+  if (force) process.env.AIRSSYS_GUEST_THREADS = '1';
+}
 
 /** A component folder: a fixture's binary (or a .wasm file) under a manifest written here. */
 function folder(fixture: string, manifest: string): string {
@@ -186,37 +203,54 @@ describe('daemon: outgoing requests of an HTTP service', () => {
   const fetchVia = (http: string, route: string, path: string) =>
     fetch(`${http}${route}?url=${encodeURIComponent(`http://127.0.0.1:${port}${path}`)}`);
 
-  it("go out on the manifest's network.outbound grants; anything else is refused and audited", async () => {
-    const granted = await start(1);
-    const grant = `[permissions]\nnetwork = { outbound = ["127.0.0.1:${port}"] }\n`;
-    await granted.daemon.deployer.install(
-      folder('js-http-hello', httpManifest('granted', ['/fetch'], grant)),
-    );
-    await granted.daemon.deployer.deploy('granted');
-    const ok = await fetchVia(granted.http, '/fetch', '/data');
-    expect(ok.status).toBe(200);
-    expect(await ok.text()).toContain('upstream /data');
-    const allowed = await granted.api('GET', '/v1/audit?component=granted&decision=allow');
-    expect(allowed.body.records.length).toBeGreaterThan(0);
-
-    // The same component without the grant: its fetch fails, the host answers 500 and audits.
-    const bare = await start(1);
-    await bare.daemon.deployer.install(folder('js-http-hello', httpManifest('bare', ['/fetch'])));
-    await bare.daemon.deployer.deploy('bare');
-    const refused = await fetchVia(bare.http, '/fetch', '/data');
-    expect(refused.status).toBe(500);
-    const audit = await bare.api('GET', '/v1/audit?component=bare&decision=deny');
-    expect(audit.body.records).toContainEqual(
-      expect.objectContaining({ operation: 'wasi.http.outgoing-handler.handle', decision: 'deny' }),
-    );
-  }, 120_000);
-
-  it.runIf(hasJspi())(
-    'on JSPI a service waiting for its upstream leaves the thread to the others',
-    async () => {
-      const { daemon, http } = await start(1);
+  it.each(GUEST_PATHS)(
+    "on $path go out on the manifest's network.outbound grants; anything else is refused and audited",
+    async ({ force }) => {
+      useGuestPath(force);
+      const granted = await start(1);
       const grant = `[permissions]\nnetwork = { outbound = ["127.0.0.1:${port}"] }\n`;
-      await daemon.deployer.install(folder('js-http-hello', httpManifest('waiter', ['/fetch'], grant)));
+      await granted.daemon.deployer.install(
+        folder('js-http-hello', httpManifest('granted', ['/fetch'], grant)),
+      );
+      await granted.daemon.deployer.deploy('granted');
+      const ok = await fetchVia(granted.http, '/fetch', '/data');
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('upstream /data');
+      await expect
+        .poll(
+          async () =>
+            (await granted.api('GET', '/v1/audit?component=granted&decision=allow')).body.records.length,
+          { timeout: 5000 },
+        )
+        .toBeGreaterThan(0);
+
+      // The same component without the grant: its fetch fails, the host answers 500 and audits.
+      const bare = await start(1);
+      await bare.daemon.deployer.install(folder('js-http-hello', httpManifest('bare', ['/fetch'])));
+      await bare.daemon.deployer.deploy('bare');
+      const refused = await fetchVia(bare.http, '/fetch', '/data');
+      expect(refused.status).toBe(500);
+      // The record crosses from the scheduler thread beside the reply, not before it: poll.
+      await expect
+        .poll(async () => (await bare.api('GET', '/v1/audit?component=bare&decision=deny')).body.records, {
+          timeout: 5000,
+        })
+        .toContainEqual(
+          expect.objectContaining({ operation: 'wasi.http.outgoing-handler.handle', decision: 'deny' }),
+        );
+    },
+    120_000,
+  );
+
+  it.each(GUEST_PATHS)(
+    'on $path a service waiting for its upstream leaves the thread to the others',
+    async ({ force }) => {
+      useGuestPath(force);
+      const { daemon, http, events } = await start(1);
+      const grant = `[permissions]\nnetwork = { outbound = ["127.0.0.1:${port}"] }\n`;
+      await daemon.deployer.install(
+        folder('js-http-hello', httpManifest('waiter', ['/fetch', '/log'], grant)),
+      );
       await daemon.deployer.install(folder('wat-http-hello', httpManifest('quick', ['/quick'])));
       await daemon.deployer.deploy('waiter');
       await daemon.deployer.deploy('quick');
@@ -235,13 +269,19 @@ describe('daemon: outgoing requests of an HTTP service', () => {
       expect(waited.status).toBe(200);
       // Blocking the thread would have held /quick until the upstream answered (600 ms).
       expect(quickAt).toBeLessThan(waited.at - 200);
+      // What the guest writes reaches the log, whichever thread it runs on.
+      expect(await (await fetch(`${http}/log?msg=hi`)).text()).toBe('logged');
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'log', address: 'waiter', message: 'log route: hi' }),
+      );
     },
     120_000,
   );
 });
 
-describe('daemon: wasi:cli/command components as jobs', () => {
+describe.each(GUEST_PATHS)('daemon: wasi:cli/command components as jobs, on $path', ({ force }) => {
   it('runs one to completion per request: stdin in, output to the log, status in the reply and an event', async () => {
+    useGuestPath(force);
     const { daemon, api, events } = await start();
     await daemon.deployer.install(folder('c-wc', WC));
     await daemon.deployer.deploy('wc');
@@ -264,8 +304,9 @@ describe('daemon: wasi:cli/command components as jobs', () => {
   }, 60_000);
 });
 
-describe.runIf(hasJspi())('daemon: a waiting job on JSPI', () => {
+describe.each(GUEST_PATHS)('daemon: a waiting job on $path', ({ force }) => {
   it('does not hold its scheduler thread: two sleeping jobs on one thread overlap', async () => {
+    useGuestPath(force);
     const { daemon, api } = await start(1);
     const sleeper = await cComponent(SLEEP, { kind: 'command' });
     for (const name of ['nap-a', 'nap-b']) {

@@ -1,10 +1,12 @@
 /**
  * `airssys-wasm run <component> [--dir HOST[::GUEST]]... [--env K[=V]]... [--inherit-env]
- *   [--allow-outbound HOST[:PORT]]... [-- ARGS...]`
+ *   [--allow-outbound HOST[:PORT]]... [--allow-listen ADDRESS[:PORT]]... [-- ARGS...]`
  * runs a command component (one that exports `wasi:cli/run`) like `wasmtime run`: the guest's
  * stdout and stderr are the process's, its exit status is the command's. A bare `.wasm` gets
  * the host's default limits and nothing but what the flags grant; with a `Component.toml` the
- * manifest's limits and grants apply and `--dir` and `--allow-outbound` may only narrow them.
+ * manifest's limits and grants apply and `--dir`, `--allow-outbound` and `--allow-listen` may
+ * only narrow them. `wasi:sockets` is linked as wasmtime links it: every connect, lookup and
+ * bind is refused unless those grants allow it.
  *
  * `--call <export> [--args <json>] [--json]` calls one export of a library-style component
  * instead and prints its result (SPEC §8).
@@ -26,7 +28,9 @@ import {
   httpFrom,
   preopensFrom,
   printDenied,
+  socketsFrom,
   withGuestEnvOptions,
+  withListenOption,
   withOutboundOption,
 } from '../run-grants.js';
 
@@ -38,6 +42,7 @@ interface RunFlags extends EngineFlags {
   env: string[];
   inheritEnv?: boolean;
   allowOutbound: string[];
+  allowListen: string[];
   argv0?: string;
 }
 
@@ -50,31 +55,33 @@ export const EXIT_GUEST_FAILED = 134;
 export function registerRun(program: Command): void {
   withEngineOptions(
     withGuestEnvOptions(
-      withOutboundOption(
-        program
-          .command('run')
-          .description(
-            'run a command component (wasi:cli/run), or call one export of a component with --call',
-          )
-          .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
-          .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
-          .option(
-            '--dir <host[::guest]>',
-            'give the guest a host directory, at guest path (default: the same path)',
-            collect,
-            [],
-          )
+      withListenOption(
+        withOutboundOption(
+          program
+            .command('run')
+            .description(
+              'run a command component (wasi:cli/run), or call one export of a component with --call',
+            )
+            .argument('<component>', 'a .wasm file, a component folder or its Component.toml')
+            .argument('[args...]', 'arguments for the guest (put them after -- when they start with -)')
+            .option(
+              '--dir <host[::guest]>',
+              'give the guest a host directory, at guest path (default: the same path)',
+              collect,
+              [],
+            )
 
-          .option(
-            '--argv0 <name>',
-            'the program name the guest sees as argv[0] (default: the .wasm file name)',
-          )
-          .option(
-            '--call <export>',
-            'call this export instead of wasi:cli/run: `add`, or `iface#func` / `iface.func`',
-          )
-          .option('--args <json>', 'with --call: arguments as a JSON array', '[]')
-          .option('--json', 'with --call: print one JSON document: {ok, result|error, fuel, ms}'),
+            .option(
+              '--argv0 <name>',
+              'the program name the guest sees as argv[0] (default: the .wasm file name)',
+            )
+            .option(
+              '--call <export>',
+              'call this export instead of wasi:cli/run: `add`, or `iface#func` / `iface.func`',
+            )
+            .option('--args <json>', 'with --call: arguments as a JSON array', '[]')
+            .option('--json', 'with --call: print one JSON document: {ok, result|error, fuel, ms}'),
+        ),
       ),
     ),
   ).action(async (path: string, args: string[], flags: RunFlags) => {
@@ -100,6 +107,7 @@ async function runToExit(path: string, args: string[], flags: RunFlags): Promise
         env: environmentFrom(flags.env, flags.inheritEnv === true, process.env),
         preopens: preopensFrom(flags.dir, manifest),
         http: httpFrom(flags.allowOutbound, manifest),
+        sockets: socketsFrom(flags.allowOutbound, flags.allowListen, manifest),
         onDenied: printDenied,
         stdin,
         stdoutBytes: fdSink(1),

@@ -1,6 +1,8 @@
 /**
  * The egress policy: outbound HTTP and TCP only to granted `host[:port]` patterns, and only to
- * addresses the host allows — checked on the address the socket really connects to.
+ * addresses the host allows — checked on the address the socket really connects to. A name
+ * looked up on its own (`net.lookup`) is granted when some port of it is, and its answers are
+ * checked as a connect's would be; datagrams (`net.datagram`) go where a connect could.
  *
  * THREAT MODEL (after wasmCloud's egress_policy.rs): an allow-list of names is not an
  * allow-list of places. `api.example.com` may resolve — or be re-bound, between a check and the
@@ -20,6 +22,7 @@ import { denied, malformed } from '../deny.js';
 import type { OperationContext } from '../operation.js';
 import type { Capabilities } from '../policy/grants.js';
 import {
+  type HostPattern,
   matchHost,
   normaliseHost,
   type Target,
@@ -64,16 +67,44 @@ export function egressPolicy(caps: Capabilities, options: EgressOptions): Middle
       checkTarget(caps, parsed.target, ctx);
       ctx.url = parsed.url;
       ctx.lookup = checkedLookup(caps, parsed.target, resolver);
-    } else if (op.kind === 'net.connect') {
+    } else if (op.kind === 'net.connect' || op.kind === 'net.datagram') {
       const target = targetOfHostPort(op.host as string, op.port as number);
       if (target instanceof UrlRefusal) throw refusal(target);
       ctx.subject = `${target.host}:${target.port}`;
       checkTarget(caps, target, ctx);
       ctx.host = target.host;
       ctx.lookup = checkedLookup(caps, target, resolver);
+    } else if (op.kind === 'net.lookup') {
+      const host = typeof op.host === 'string' ? targetOfHostPort(op.host, 1) : undefined;
+      if (host === undefined || host instanceof UrlRefusal) throw malformed('not a valid host name');
+      // A lookup has no port: it is granted when some port of the name is (a connect may follow).
+      const target = { ...host, port: ANY_PORT };
+      ctx.subject = target.host;
+      checkTarget(caps, target, ctx);
+      ctx.host = target.host;
+      ctx.lookup = checkedLookup(caps, target, resolver);
+    } else if (op.kind === 'net.listen') {
+      ctx.host = checkListen(caps, op.host, op.port);
+      ctx.subject = `${ctx.host.includes(':') ? `[${ctx.host}]` : ctx.host}:${op.port}`;
     }
     await next();
   };
+}
+
+/**
+ * A listener only on an address and port `network.listen` grants (no mode relaxes it: a
+ * listener lets others in). Port 0, a free port chosen by the OS, needs a `:*` grant.
+ */
+export function checkListen(caps: Capabilities, host: unknown, port: unknown): string {
+  const ip = typeof host === 'string' ? parseIp(host) : undefined;
+  if (ip === undefined) throw malformed('a listener needs an IP address');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw malformed(`bad port ${String(port)}`);
+  const target = { host: ip.text, port, isIp: true };
+  // Note: a pattern's ports are never 0, so port 0 matches `:*` patterns only.
+  const granted = caps.listen.some((p) => matchHost(p, target));
+  if (!granted) throw denied(`no listen grant covers ${ip.text}:${port}`, { host: ip.text, port });
+  return ip.text;
 }
 
 function refusal(r: UrlRefusal) {
@@ -94,13 +125,21 @@ function checkRequestLine(method: string, headers: Record<string, string>): void
   }
 }
 
+/** The port of a lookup's target: matches every pattern's ports (see `matches`). */
+const ANY_PORT = 0;
+
+/** `matchHost`, where a lookup (`ANY_PORT`) matches a pattern whatever ports it lists. */
+function matches(pattern: HostPattern, target: Target): boolean {
+  return matchHost(target.port === ANY_PORT ? { ...pattern, ports: undefined } : pattern, target);
+}
+
 function checkTarget(caps: Capabilities, target: Target, ctx: OperationContext): void {
+  const where = target.port === ANY_PORT ? target.host : `${target.host}:${target.port}`;
   for (const rule of caps.netDeny) {
-    if (matchHost(rule, target))
-      throw denied(`${target.host}:${target.port} is refused by host rule ${rule.source}`);
+    if (matches(rule, target)) throw denied(`${where} is refused by host rule ${rule.source}`);
   }
-  if (!caps.outbound.some((p) => matchHost(p, target))) {
-    const reason = `no network grant covers ${target.host}:${target.port}`;
+  if (!caps.outbound.some((p) => matches(p, target))) {
+    const reason = `no network grant covers ${where}`;
     if (caps.mode !== 'development') throw denied(reason, { host: target.host, port: target.port });
     ctx.note = `development mode: ${reason}`;
   }

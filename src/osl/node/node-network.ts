@@ -28,7 +28,7 @@ import type {
 type NodeLookup = NonNullable<net.TcpSocketConnectOpts['lookup']>;
 
 /** Adapts an async `Lookup` to the callback shape sockets call (with and without `all`). */
-function toNodeLookup(lookup: Lookup): NodeLookup {
+export function toNodeLookup(lookup: Lookup): NodeLookup {
   return ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     lookup(hostname).then(
       (addresses) => {

@@ -10,7 +10,7 @@ import { AirssysError } from '../../shared/errors.js';
 import { compileGlob, type Glob } from './glob.js';
 import { compileHostPattern, type HostPattern } from './host-pattern.js';
 import { type HostPolicy, SECURITY_MODES, type SecurityMode } from './host-policy.js';
-import { type Cidr, parseCidr } from './ip.js';
+import { type Cidr, parseCidr, parseIp } from './ip.js';
 import { rememberDecisionsFor } from './path-decisions.js';
 
 /** What one component may touch. Everything absent is denied. */
@@ -32,6 +32,11 @@ export interface Grants {
      * address here (`169.254.169.254`), never a wider range.
      */
     addresses?: readonly string[];
+    /**
+     * `address:port` patterns a component may bind and listen on (`wasi:sockets`): IP
+     * literals only, `:*` for any port (an ephemeral port 0 needs it). None: no listening.
+     */
+    listen?: readonly string[];
   };
   process?: {
     /** Absolute paths of executables the component may spawn (compared by real path). */
@@ -54,6 +59,7 @@ export interface Capabilities {
   readonly outbound: readonly HostPattern[];
   readonly netDeny: readonly HostPattern[];
   readonly addresses: readonly Cidr[];
+  readonly listen: readonly HostPattern[];
   readonly spawn: readonly string[];
   readonly env: ReadonlySet<string>;
 }
@@ -92,6 +98,12 @@ export function compileCapabilities(grants: Grants, policy: HostPolicy = {}): Ca
       const cidr = parseCidr(s);
       if (!cidr) throw new TypeError(`not an address or CIDR: ${JSON.stringify(s)}`);
       return cidr;
+    }),
+    listen: each('network.listen', net.listen, (s) => {
+      const pattern = compileHostPattern(s);
+      if (pattern.wildcard || parseIp(pattern.host) === undefined)
+        throw new TypeError(`not an address:port: ${JSON.stringify(s)}`);
+      return pattern;
     }),
     spawn: each('process.spawn', proc.spawn, (s) => {
       if (!s.startsWith('/') || s.includes('\0')) throw new TypeError(`not an absolute path: ${s}`);

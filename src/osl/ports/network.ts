@@ -53,6 +53,14 @@ export interface TcpConnection {
   onClose(listener: () => void): void;
 }
 
+/** A listening TCP socket of this host. */
+export interface TcpListener {
+  /** The address and port it listens on (the port chosen when 0 was asked for). */
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
 /**
  * Errors: `capability-denied` (the lookup refused, the body is over the cap), `timeout`,
  * `not-found` (the name does not resolve, nothing listens there, the network is unreachable)
@@ -61,4 +69,6 @@ export interface TcpConnection {
 export interface Network {
   exchange(request: HttpRequest, options: ExchangeOptions): Promise<HttpResponse>;
   connect(host: string, port: number, options: { lookup: Lookup; timeoutMs: number }): Promise<TcpConnection>;
+  /** Listens on `address` (an IP literal the policy judged) and `port`; optional for a port. */
+  listen?(address: string, port: number, options: { backlog: number }): Promise<TcpListener>;
 }

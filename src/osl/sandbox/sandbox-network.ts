@@ -5,7 +5,7 @@
  */
 
 import { malformed } from '../deny.js';
-import type { HttpResponse, TcpConnection } from '../ports/network.js';
+import type { HttpResponse, ResolvedAddress, TcpConnection, TcpListener } from '../ports/network.js';
 import type { Run } from './sandbox.js';
 
 export interface FetchInit {
@@ -100,6 +100,30 @@ export class SandboxNetwork {
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
     return conn;
+  }
+
+  /**
+   * The addresses of `host`, looked up through the chain: refused unless some port of it is
+   * granted, and unless every answer is an address the grants allow (as for a connect).
+   */
+  lookup(host: string): Promise<ResolvedAddress[]> {
+    return this.run<ResolvedAddress[]>({ kind: 'net.lookup', host }, host);
+  }
+
+  /**
+   * The addresses datagrams to `host:port` may go to (UDP), judged as a connect there would be:
+   * the checked answers of `host`, or the address itself.
+   */
+  datagramTarget(host: string, port: number): Promise<ResolvedAddress[]> {
+    return this.run<ResolvedAddress[]>({ kind: 'net.datagram', host, port }, `${host}:${port}`);
+  }
+
+  /** A TCP listener on `host` (an IP address) and `port` (0: any free one), if `network.listen` grants it. */
+  listen(host: string, port: number, options: { backlog?: number } = {}): Promise<TcpListener> {
+    return this.run<TcpListener>(
+      { kind: 'net.listen', host, port, backlog: options.backlog ?? 128 },
+      `${host}:${port}`,
+    );
   }
 
   async closeAll(): Promise<void> {

@@ -77,6 +77,19 @@ export function terminal(ports: Ports): Terminal {
           timeoutMs: op.timeoutMs,
         });
         return;
+      case 'net.datagram':
+      case 'net.lookup':
+        ctx.result = await decided(ctx.lookup, 'lookup', ctx)(decided(ctx.host, 'host', ctx));
+        return;
+      case 'net.listen': {
+        if (ports.net.listen === undefined) {
+          throw new AirssysError('internal', 'this network port cannot listen', { blame: 'host' });
+        }
+        ctx.result = await ports.net.listen(decided(ctx.host, 'host', ctx), op.port as number, {
+          backlog: op.backlog,
+        });
+        return;
+      }
       case 'process.spawn':
         ctx.result = await ports.process.spawn({
           command: decided(ctx.command, 'command', ctx),

@@ -24,6 +24,7 @@ import { bindCallBudget, mayWait, retryAfterSuspension } from './call-budget.js'
 import type { CompiledComponent } from './compile.js';
 import { shortNameAliases } from './export-names.js';
 import { FUEL_COUNTER_EXPORT, FUEL_EXPORT_PREFIX, INSTRUMENT_MODULE, MEMORY_IMPORT } from './instrument.js';
+import { mayLendBytes } from './lent-bytes.js';
 import { type HostImports, linkImports, linkResourceClasses } from './link.js';
 import type { MemoryPool } from './memory-pool.js';
 import { InstanceRuntime } from './runtime.js';
@@ -56,6 +57,8 @@ export interface Specialisations {
   /** The JSPI variants, generated on the first instantiation that needs them (see `jspi`). */
   asyncLifts: (LiftFactory | undefined)[];
   suspendingLowers: (LowerFactory | undefined)[];
+  /** Lowers whose byte lists are views of guest memory, for host functions that allow it. */
+  lendingLowers: (LowerFactory | undefined)[];
 }
 
 export function specialise(compiled: CompiledComponent): Specialisations {
@@ -85,6 +88,7 @@ export function specialise(compiled: CompiledComponent): Specialisations {
     entryKeys: compiled.plan.exports.map(() => undefined),
     asyncLifts: [],
     suspendingLowers: [],
+    lendingLowers: [],
   };
 }
 
@@ -197,7 +201,16 @@ export function instantiateComponent(
               suspending: true,
             }));
             fn = new JSPI.Suspending(factory(hostFunctions[ref.index], instFor(lower.options), realloc));
-          } else fn = code.lowers[ref.index](hostFunctions[ref.index], instFor(lower.options), realloc);
+          } else {
+            const factory = mayLendBytes(linked[ref.index])
+              ? (code.lendingLowers[ref.index] ??= compileLower(lower.type, {
+                  shape: lower.options,
+                  name: lower.path.join('#'),
+                  lendBytes: true,
+                }))
+              : code.lowers[ref.index];
+            fn = factory(hostFunctions[ref.index], instFor(lower.options), realloc);
+          }
           lowered[ref.index] = fn;
         }
         return fn;

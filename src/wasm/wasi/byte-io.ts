@@ -22,12 +22,18 @@ export interface ByteSource {
   ready(): boolean;
   /** Waits until `ready()` or until `performance.now()` reaches `until`; may return early. */
   wait(until: number): void;
+  /**
+   * The same without blocking the thread (a call suspended on JSPI); may resolve early.
+   * Absent: the stream is looked at again every few milliseconds.
+   */
+  waitAsync?(until: number): Promise<void>;
 }
 
 /** Where an `output-stream` writes to. */
 export interface ByteSink {
   /**
-   * Writes `bytes`, in order, before returning; may wait, but not once `performance.now()` is
+   * Writes `bytes`, in order, before returning; `bytes` may be a view of the guest's memory,
+   * valid only until then, so a sink that keeps bytes (a queue, a buffer) copies them. May wait, but not once `performance.now()` is
    * past `until`: then it throws `DeadlineReached` (the call's time is up). Throws anything
    * else when writing failed (a closed pipe, a full disk): the stream reports
    * `last-operation-failed` carrying the error's message, then `closed`.
@@ -35,6 +41,26 @@ export interface ByteSink {
   write(bytes: Uint8Array, until: number): void;
   /** Pushes out what the sink buffers itself, if it buffers (`flush`, `blocking-flush`). */
   flush?(): void;
+}
+
+/**
+ * A sink that queues what is written and sends it on its own (a socket): `write` queues at once
+ * and never waits; the stream permits only what the queue has room for (`check-write`), and
+ * `blocking-flush` waits until the queue is empty. The methods throw once the sink failed.
+ */
+export interface QueueingSink extends ByteSink {
+  /** Bytes the queue takes now; 0 when it is full. */
+  room(): number;
+  /** Bytes queued and not yet sent. */
+  queued(): number;
+  /** Waits until there is room (`room`) or nothing is queued (`flushed`), or the sink failed, or `until`; may return early. */
+  waitFor(what: 'room' | 'flushed', until: number): void;
+  /** The same without blocking the thread. */
+  waitForAsync(what: 'room' | 'flushed', until: number): Promise<void>;
+}
+
+export function isQueueing(sink: ByteSink): sink is QueueingSink {
+  return typeof (sink as Partial<QueueingSink>).room === 'function';
 }
 
 /** Thrown by a sink that had to stop waiting at `until`; the export call then ends with `timeout`. */

@@ -7,8 +7,9 @@
  * The interface files name interfaces without a version; here they are keyed `@0.2`
  * (`wasi:io/streams@0.2`), which the linker matches to every 0.2.x import and to no other
  * release (a 0.3 import is refused, not served by 0.2 functions of the same name).
- * `wasi:http` is not provided here (`IncomingHandler` and `runCommand` link it, see http/) and
- * `wasi:sockets` not at all: a component importing them fails to link with `capability-denied`.
+ * `wasi:sockets` is linked only when `options.sockets` is given (its grants; see sockets/).
+ * `wasi:http` is not provided here (`IncomingHandler` and `runCommand` link it, see http/). A
+ * component importing what is not linked fails to link with `capability-denied`.
  */
 
 import type { HostImports } from '../engine/link.js';
@@ -19,6 +20,7 @@ import { LineOutput } from './line-output.js';
 import { resolveOptions, type WasiOptions } from './options.js';
 import { pollInterface } from './poll.js';
 import { randomInterfaces } from './random.js';
+import { socketsInterfaces } from './sockets/index.js';
 import { errorInterface, InputStream, OutputStream, streamsInterface } from './streams.js';
 
 export { type ByteSink, type ByteSource, bytesSource } from './byte-io.js';
@@ -40,6 +42,7 @@ export {
   type WasiHttpOptions,
   type WasiLimits,
   type WasiOptions,
+  type WasiSocketsOptions,
   type WasiTerminals,
 } from './options.js';
 export { IoError } from './streams.js';
@@ -85,6 +88,7 @@ export function createWasi(options: WasiOptions = {}): Wasi {
     ...clockInterfaces(ctx),
     ...randomInterfaces(ctx),
     ...filesystemInterfaces(ctx),
+    ...(options.sockets === undefined ? {} : socketsInterfaces(ctx, options.sockets)),
   };
   const imports: HostImports = {};
   for (const [name, functions] of Object.entries(interfaces)) imports[`${name}${VERSION}`] = functions;

@@ -111,6 +111,33 @@ export interface WasiHttpOptions {
   onAudit?: (record: AuditRecord) => void;
 }
 
+/**
+ * What `wasi:sockets` may reach and where it may listen, judged on the socket thread by the
+ * host's egress policy (osl/middleware/egress-policy.ts), as outgoing HTTP is. Absent:
+ * `createWasi` does not link `wasi:sockets` at all (a component importing it fails to link).
+ * Given but empty: linked, and every lookup, connect and bind answers `access-denied`.
+ */
+export interface WasiSocketsOptions {
+  /**
+   * osl grants: `outbound` `host[:port]` patterns a TCP connect may reach (no port = 80 and
+   * 443) and whose names a lookup may resolve (any port of the name grants its lookup); the
+   * special `addresses` (loopback, private…) they may resolve or connect to; `listen`
+   * `address:port` patterns the guest may bind and listen on (`:*` for any port, port 0
+   * included). A manifest's `network.outbound` maps onto the first two with `networkGrantsOf`
+   * (host/permissions.ts), as for `http`.
+   */
+  network?: Grants['network'];
+  /** Default `strict`: loopback and private addresses only through `network.addresses`. */
+  securityMode?: SecurityMode;
+  /** Sockets open at once (TCP, accepted ones included); past it `new-socket-limit`. Default 64. */
+  maxSockets?: number;
+  /** Who asks, in the audit records (default `guest`, version `0.0.0`). */
+  component?: string;
+  version?: string;
+  /** Every decision the egress policy made (allowed or refused); refusals also reach `onDenied`. */
+  onAudit?: (record: AuditRecord) => void;
+}
+
 export interface WasiOptions {
   /** Lines the component writes to stdout, capped (see `limits`); discarded when absent. */
   stdout?: LineSink;
@@ -151,6 +178,8 @@ export interface WasiOptions {
   preopens?: readonly Preopen[];
   /** Where `wasi:http/outgoing-handler` may send requests; nowhere by default. */
   http?: WasiHttpOptions;
+  /** `wasi:sockets` and its grants; not linked by default. */
+  sockets?: WasiSocketsOptions;
 }
 
 /** Options with every default applied; what the interface files receive. */

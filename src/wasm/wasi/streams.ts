@@ -9,16 +9,19 @@
  *   deadline (then the call ends with `timeout`, see poll.ts). `len` is capped at
  *   `maxReadBytes` (the WIT allows returning fewer bytes).
  * - Sinks take every write before returning, so `check-write` always permits `maxWriteBytes`,
- *   nothing is left to flush and `subscribe` is always ready. A write past the permit, or a
- *   blocking write past 4096 bytes, traps as the WIT says (wasmtime does the same).
+ *   nothing is left to flush and `subscribe` is always ready. A `QueueingSink` (a socket)
+ *   queues instead: `check-write` permits what its queue has room for, `subscribe` is ready
+ *   when there is room, and `blocking-flush` waits until the queue is empty. A write past the
+ *   permit, or a blocking write past 4096 bytes, traps as the WIT says (wasmtime does the same).
  * - A source or sink that fails makes the operation answer `last-operation-failed` with an
  *   `error` whose `to-debug-string` says what failed and why; the stream is `closed` after.
  * - `splice` moves what `read` would return into the output stream; `blocking-splice` first
  *   waits for the input as `blocking-read` does.
  */
 
-import type { CallBudget } from '../engine/call-budget.js';
-import { type ByteSink, type ByteSource, DeadlineReached } from './byte-io.js';
+import { type CallBudget, Suspension } from '../engine/call-budget.js';
+import { takesLentBytes } from '../engine/lent-bytes.js';
+import { type ByteSink, type ByteSource, DeadlineReached, isQueueing, type QueueingSink } from './byte-io.js';
 import { Pollable, ReadyPollable, waitForAny } from './poll.js';
 import {
   budgeted,
@@ -137,6 +140,11 @@ class InputPollable extends Pollable {
       // A failing source is ready: the next read reports the error.
     }
   }
+
+  override waitAsync(until: number): Promise<void> {
+    if (this.input.waitAsync === undefined) return super.waitAsync(until);
+    return this.input.waitAsync(until).catch(() => {});
+  }
 }
 
 /** The host object behind an `output-stream` handle. */
@@ -149,18 +157,43 @@ export class OutputStream {
     private readonly permit: number,
   ) {}
 
+  /** A blocking write's bytes are out and its flush still under way: its call was suspended (JSPI). */
+  private flushOwed = false;
+
   checkWrite(): Result<bigint, StreamError> {
-    return this.closed ? CLOSED : ok(BigInt(this.permit));
+    if (this.closed) return CLOSED;
+    const permit = this.permitNow();
+    return typeof permit === 'number' ? ok(BigInt(permit)) : permit;
   }
 
-  /** `write` (and the blocking writes, with `max` 4096): all of `contents`, before returning. */
+  /** What a `write` may take now: the permit, or less when a queue has less room; failed if the sink failed. */
+  private permitNow(): number | Result<never, StreamError> {
+    if (!isQueueing(this.sink)) return this.permit;
+    try {
+      return Math.min(this.permit, this.sink.room());
+    } catch (error) {
+      return this.fail('write', error);
+    }
+  }
+
+  private fail(operation: string, error: unknown): Result<never, StreamError> {
+    this.closed = true;
+    return failed(IoError.from(this.name, operation, error));
+  }
+
+  /**
+   * `write` (and the blocking writes, with `limit` 4096): all of `contents`, before returning.
+   * Without `limit`, what `check-write` permits now (a queue's room only grows between the two).
+   */
   write(
     contents: Uint8Array,
     fn: string,
     budget: CallBudget,
-    max = this.permit,
+    limit?: number,
   ): Result<undefined, StreamError> {
     if (this.closed) return CLOSED;
+    const max = limit ?? this.permitNow();
+    if (typeof max !== 'number') return max;
     if (contents.length > max) {
       throw guestTrap(fn, `${contents.length} bytes is more than the ${max} permitted`, {
         permitted: max,
@@ -179,16 +212,55 @@ export class OutputStream {
     return OK_EMPTY;
   }
 
-  writeZeroes(
-    len: bigint,
-    fn: string,
-    budget: CallBudget,
-    max = this.permit,
-  ): Result<undefined, StreamError> {
+  writeZeroes(len: bigint, fn: string, budget: CallBudget): Result<undefined, StreamError> {
     if (this.closed) return CLOSED;
+    const max = this.permitNow();
+    if (typeof max !== 'number') return max;
     const n = length(len);
     if (n > max) throw guestTrap(fn, `${len} bytes is more than the ${max} permitted`, { permitted: max });
     return this.write(new Uint8Array(n), fn, budget, max);
+  }
+
+  /**
+   * `blocking-write-and-flush` (and its zeroes): at most 4096 bytes, written, then waited for
+   * until sent. A queueing sink takes them whatever its room (the WIT allows 4096 always).
+   */
+  blockingWriteAndFlush(
+    contents: Uint8Array,
+    fn: string,
+    budget: CallBudget,
+  ): Result<undefined, StreamError> {
+    // Note: a call suspended while flushing (JSPI) is retried with the same bytes, which went
+    // out already; while one is suspended, the guest can make no other call on this stream.
+    if (!this.flushOwed) {
+      const written = this.write(contents, fn, budget, BLOCKING_WRITE_MAX);
+      if (written.tag === 'err') return written;
+      this.flushOwed = true;
+    }
+    try {
+      const flushed = this.blockingFlush(budget);
+      this.flushOwed = false;
+      return flushed;
+    } catch (error) {
+      if (!(error instanceof Suspension)) this.flushOwed = false;
+      throw error;
+    }
+  }
+
+  /** `blocking-flush`: `flush`, then, for a queueing sink, a wait (within the call's budget) until it is empty. */
+  blockingFlush(budget: CallBudget): Result<undefined, StreamError> {
+    const sink = this.sink;
+    if (this.closed || !isQueueing(sink)) return this.flush();
+    for (;;) {
+      let queued: number;
+      try {
+        queued = sink.queued();
+      } catch (error) {
+        return this.fail('flush', error);
+      }
+      if (queued === 0) return this.flush();
+      waitForAny([new QueuePollable(this.name, sink, 'flushed')], budget);
+    }
   }
 
   flush(): Result<undefined, StreamError> {
@@ -211,7 +283,9 @@ export class OutputStream {
     blocking: boolean,
   ): Result<bigint, StreamError> {
     if (this.closed) return CLOSED;
-    const n = len < BigInt(this.permit) ? len : BigInt(this.permit);
+    const permit = this.permitNow();
+    if (typeof permit !== 'number') return permit;
+    const n = len < BigInt(permit) ? len : BigInt(permit);
     const read = blocking ? src.blockingRead(n, budget) : src.read(n);
     if (read.tag === 'err') return read;
     const written = this.write(read.val, fn, budget);
@@ -219,8 +293,36 @@ export class OutputStream {
   }
 
   subscribe(): Pollable {
-    // Every write is taken at once (or fails): the stream is always ready for the next one.
+    // A queue is ready when it has room; any other sink takes every write at once (or fails).
+    if (isQueueing(this.sink) && !this.closed) return new QueuePollable(this.name, this.sink, 'room');
     return new ReadyPollable(this.name);
+  }
+}
+
+/** Ready when a queueing sink has room, or is empty; a failed sink is ready (the next call reports it). */
+class QueuePollable extends Pollable {
+  constructor(
+    name: string,
+    private readonly sink: QueueingSink,
+    private readonly what: 'room' | 'flushed',
+  ) {
+    super(name);
+  }
+
+  ready(): boolean {
+    try {
+      return this.what === 'room' ? this.sink.room() > 0 : this.sink.queued() === 0;
+    } catch {
+      return true;
+    }
+  }
+
+  override wait(until: number): void {
+    this.sink.waitFor(this.what, until);
+  }
+
+  override waitAsync(until: number): Promise<void> {
+    return this.sink.waitForAsync(this.what, until);
   }
 }
 
@@ -258,32 +360,34 @@ export function streamsInterface(): Interface {
     [`${I}subscribe`]: (s: unknown) => input(s, `${I}subscribe`).subscribe(),
 
     [`${M}check-write`]: (s: unknown) => out(s, `${M}check-write`).checkWrite(),
-    [`${M}write`]: (s: unknown, contents: Uint8Array) =>
+    // Lent the guest's bytes (no copy): every sink takes them before it returns (ByteSink).
+    [`${M}write`]: takesLentBytes((s: unknown, contents: Uint8Array) =>
       out(s, `${M}write`).write(contents, where(`${M}write`), budget),
-    [`${M}blocking-write-and-flush`]: (s: unknown, contents: Uint8Array) => {
-      const stream = out(s, `${M}blocking-write-and-flush`);
-      const written = stream.write(
+    ),
+    [`${M}blocking-write-and-flush`]: takesLentBytes((s: unknown, contents: Uint8Array) =>
+      out(s, `${M}blocking-write-and-flush`).blockingWriteAndFlush(
         contents,
         where(`${M}blocking-write-and-flush`),
         budget,
-        BLOCKING_WRITE_MAX,
-      );
-      return written.tag === 'err' ? written : stream.flush();
-    },
+      ),
+    ),
     [`${M}flush`]: (s: unknown) => out(s, `${M}flush`).flush(),
-    [`${M}blocking-flush`]: (s: unknown) => out(s, `${M}blocking-flush`).flush(),
+    [`${M}blocking-flush`]: (s: unknown) => out(s, `${M}blocking-flush`).blockingFlush(budget),
     [`${M}subscribe`]: (s: unknown) => out(s, `${M}subscribe`).subscribe(),
     [`${M}write-zeroes`]: (s: unknown, len: bigint) =>
       out(s, `${M}write-zeroes`).writeZeroes(len, where(`${M}write-zeroes`), budget),
     [`${M}blocking-write-zeroes-and-flush`]: (s: unknown, len: bigint) => {
-      const stream = out(s, `${M}blocking-write-zeroes-and-flush`);
-      const written = stream.writeZeroes(
-        len,
-        where(`${M}blocking-write-zeroes-and-flush`),
+      const fn = where(`${M}blocking-write-zeroes-and-flush`);
+      if (len > BigInt(BLOCKING_WRITE_MAX)) {
+        throw guestTrap(fn, `${len} bytes is more than the ${BLOCKING_WRITE_MAX} permitted`, {
+          permitted: BLOCKING_WRITE_MAX,
+        });
+      }
+      return out(s, `${M}blocking-write-zeroes-and-flush`).blockingWriteAndFlush(
+        new Uint8Array(Number(len)),
+        fn,
         budget,
-        BLOCKING_WRITE_MAX,
       );
-      return written.tag === 'err' ? written : stream.flush();
     },
     [`${M}splice`]: (s: unknown, src: unknown, len: bigint) =>
       out(s, `${M}splice`).splice(input(src, `${M}splice`), len, where(`${M}splice`), budget, false),

@@ -6,6 +6,7 @@
 
 import { AirssysError } from '../../shared/errors.js';
 import { type CallBudget, UNBOUNDED_CALL, withCallBudget } from '../engine/call-budget.js';
+import { mayLendBytes, takesLentBytes } from '../engine/lent-bytes.js';
 import type { HostFunction } from '../engine/link.js';
 
 /** One imported interface: host functions keyed by WIT name (`[method]output-stream.write`). */
@@ -62,8 +63,10 @@ export function budgeted(make: (budget: CallBudget) => Interface): Interface {
     return functions;
   };
   const linked: Interface = {};
-  for (const name of Object.keys(forBudget(UNBOUNDED_CALL))) {
-    linked[name] = withCallBudget((budget) => forBudget(budget)[name]);
+  const unbounded = forBudget(UNBOUNDED_CALL);
+  for (const name of Object.keys(unbounded)) {
+    const fn = withCallBudget((budget) => forBudget(budget)[name]);
+    linked[name] = mayLendBytes(unbounded[name]) ? takesLentBytes(fn) : fn;
   }
   return linked;
 }

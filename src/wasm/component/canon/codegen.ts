@@ -88,6 +88,11 @@ export class Gen {
   readonly refs: unknown[] = [];
   usesStoreStr = false;
   usesLoadStr = false;
+  /**
+   * `list<u8>` read from guest memory as a view of it instead of a copy: only for a host
+   * function that is done with its arguments when it returns (`LowerOptions.lendBytes`).
+   */
+  lendBytes = false;
 
   constructor(
     readonly fname: string,
@@ -658,7 +663,7 @@ export class Gen {
     this.emit(`if (${p} + ${n} * ${esize} > u8.length) throw oob(${p}, ${n} * ${esize}, 'list');`);
     const a = this.v('a');
     if (el.kind === 'u8') {
-      this.emit(`const ${a} = u8.slice(${p}, ${p} + ${n});`);
+      this.emit(`const ${a} = u8.${this.lendBytes ? 'subarray' : 'slice'}(${p}, ${p} + ${n});`);
       return a;
     }
     const i = this.v('i');

@@ -109,6 +109,13 @@ export interface LowerOptions {
    * lowered at once, so a call that does not wait does not suspend.
    */
   suspending?: boolean;
+  /**
+   * `host` keeps none of its `list<u8>` arguments past its return (it writes them out, or
+   * copies what it keeps): they are passed as views of the guest's memory, not copies — a new
+   * buffer of a few KiB costs microseconds, the view nothing. Not with `suspending`: the guest's
+   * memory may change while the call is suspended.
+   */
+  lendBytes?: boolean;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: core wasm functions are untyped
@@ -320,6 +327,9 @@ export function compileLift(type: FuncType, options: LiftOptions): LiftFactory {
 export function compileLower(type: FuncType, options: LowerOptions): LowerFactory {
   const { shape, name } = options;
   const g = new Gen(name, shape.stringEncoding);
+  if (options.lendBytes === true && options.suspending === true)
+    throw invalid(name, 'a host function that may suspend cannot be lent guest memory');
+  g.lendBytes = options.lendBytes === true;
   const { paramTypes, flatParams, result, paramsInMemory, resultInMemory } = signature(type);
   const needRealloc = result !== undefined && usesMemory(result);
   const needMemory = needRealloc || paramsInMemory || resultInMemory || paramTypes.some(usesMemory);

@@ -3,10 +3,13 @@
  * main thread (its core modules are cloned, not recompiled), answering one request at a time.
  * The response goes back as messages (head, body chunks, end) while the guest writes it, then
  * the outcome. The main thread can cancel a response (client gone, too much unread) through a
- * shared flag the guest's next write sees, since a running guest reads no messages.
+ * shared flag the guest's next write sees, since a running guest reads no messages. The guest's
+ * output lines, refusals and egress audit records go to the process's stdio, or back as
+ * messages where the pool has callbacks for them.
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type { AuditRecord } from '../../../osl/audit/audit-log.js';
 import { toAirssysError } from '../../../shared/errors.js';
 import { Component } from '../../engine/engine.js';
 import { fdSink } from '../fd-io.js';
@@ -16,6 +19,7 @@ import type { HttpWorkerData, ToMain, ToWorker } from './worker-protocol.js';
 const data = workerData as HttpWorkerData;
 const port = parentPort!;
 const cancelled = new Int32Array(data.cancel);
+const forward = data.forward;
 
 function send(message: ToMain, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -28,12 +32,30 @@ try {
     poolSize: data.poolSize,
     wasi: {
       env: data.env,
-      http: data.http,
+      ...(data.http !== undefined && {
+        http: {
+          ...data.http,
+          ...(forward.audit && { onAudit: (record: AuditRecord) => send({ kind: 'audit', record }) }),
+        },
+      }),
       ...(data.processStdio && {
         stdoutBytes: fdSink(1),
         stderrBytes: fdSink(2),
         onDenied: (operation, subject, reason) =>
           process.stderr.write(`denied ${operation} ${subject}: ${reason}\n`),
+      }),
+      // The main thread's callbacks instead, where it has them: one message per line or refusal.
+      ...(forward.stdout && {
+        stdout: (line: string) => send({ kind: 'line', stream: 'stdout', line }),
+        stdoutBytes: undefined,
+      }),
+      ...(forward.stderr && {
+        stderr: (line: string) => send({ kind: 'line', stream: 'stderr', line }),
+        stderrBytes: undefined,
+      }),
+      ...(forward.denied && {
+        onDenied: (operation: string, subject: string, reason: string) =>
+          send({ kind: 'denied', operation, subject, reason }),
       }),
     },
   });

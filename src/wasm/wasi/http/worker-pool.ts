@@ -9,15 +9,19 @@
  * - A guest failure is an outcome, as on one thread: the server answers 500. A thread that does
  *   not answer within its watchdog (2 × `timeout-ms` + 5 s: the fuel meter should have stopped
  *   the guest long before) is terminated and replaced; so is one that exits. Its request fails.
+ * - The guest's output goes to the process's stdio (`processStdio`, as `serve` does) or, line
+ *   by line, to the pool's `stdout` / `stderr` callbacks, with refusals to `onDenied` and egress
+ *   decisions to `http.onAudit` (as the daemon's HTTP actor does): the thread sends them as
+ *   messages while the guest runs, in the order it made them.
  * - Back-pressure: a running guest cannot see the main thread's socket, so when a write here
  *   fails (client gone, over `maxBufferedBytes` unread) the request is marked cancelled in
  *   memory shared with the thread, and the guest's next write fails as it would in-thread.
  */
 
 import { Worker } from 'node:worker_threads';
-import { AirssysError, type ErrorCode } from '../../../shared/errors.js';
+import { AirssysError, errorFromJSON } from '../../../shared/errors.js';
 import type { Component } from '../../engine/engine.js';
-import type { WasiHttpOptions } from '../options.js';
+import type { DeniedCallback, LineSink, WasiHttpOptions } from '../options.js';
 import type { HandleOutcome } from './incoming-handler.js';
 import type { RequestData } from './request.js';
 import type { ResponseTarget } from './response.js';
@@ -31,10 +35,16 @@ export interface HttpWorkerPoolOptions {
   poolSize?: number;
   /** The guest's environment (`get-environment`). */
   env?: Record<string, string>;
-  /** Outbound HTTP grants (data only: it is copied to each thread). */
+  /** Outbound HTTP grants: the data is copied to each thread, `onAudit` is fed from them. */
   http?: WasiHttpOptions;
   /** The guest's stdout and stderr to the process's, refusals as `denied …` on stderr; otherwise discarded. */
   processStdio?: boolean;
+  /** The guest's stdout lines, here (instead of `processStdio`'s). */
+  stdout?: LineSink;
+  /** The guest's stderr lines, here (instead of `processStdio`'s). */
+  stderr?: LineSink;
+  /** Every refusal (instead of `processStdio`'s `denied …` line). */
+  onDenied?: DeniedCallback;
 }
 
 interface Job {
@@ -59,6 +69,8 @@ export class HttpWorkerPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  /** Threads starting (a replacement, say): requests wait for them rather than fail. */
+  private spawning = 0;
   private readonly watchdogMs: number;
 
   private constructor(
@@ -96,7 +108,7 @@ export class HttpWorkerPool {
   /** Runs the guest for `request` on the next free thread; never rejects. */
   handle(request: RequestData, target: ResponseTarget): Promise<HandleOutcome> {
     return new Promise((resolve) => {
-      if (this.closed || this.threads.size === 0) {
+      if (this.closed || (this.threads.size === 0 && this.spawning === 0)) {
         resolve(failed(new AirssysError('internal', 'no HTTP thread is running', { blame: 'host' }), false));
         return;
       }
@@ -114,29 +126,44 @@ export class HttpWorkerPool {
 
   private spawn(): Promise<void> {
     const cancel = new SharedArrayBuffer(4);
+    const { stdout, stderr, onDenied } = this.options;
+    const { onAudit, ...grants } = this.options.http ?? {};
     const data: HttpWorkerData = {
       manifest: this.component.manifest,
       compiled: this.component.compiled,
       reuseInstance: this.options.reuseInstance === true,
       poolSize: this.options.poolSize,
       env: this.options.env,
-      http: this.options.http,
+      http: this.options.http === undefined ? undefined : grants,
       processStdio: this.options.processStdio === true,
+      forward: {
+        stdout: stdout !== undefined,
+        stderr: stderr !== undefined,
+        denied: onDenied !== undefined,
+        audit: onAudit !== undefined,
+      },
       cancel,
     };
     const worker = new Worker(new URL('./http-worker.js', import.meta.url), { workerData: data });
     const thread: Thread = { worker, cancel: new Int32Array(cancel), job: undefined, watchdog: undefined };
-    return new Promise((resolve, reject) => {
-      let ready = false;
+    this.spawning++;
+    let ready = false;
+    const started = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: ToMain) => {
         if (message.kind === 'ready') {
           ready = true;
+          this.spawning--;
           this.threads.add(thread);
           resolve();
           this.pump();
+        } else if (message.kind === 'line') {
+          this.options[message.stream]?.(message.line);
+        } else if (message.kind === 'denied') {
+          this.options.onDenied?.(message.operation, message.subject, message.reason);
+        } else if (message.kind === 'audit') {
+          this.options.http?.onAudit?.(message.record);
         } else if (message.kind === 'failed') {
-          const { code, message: text, details } = message.error;
-          reject(new AirssysError(code as ErrorCode, text, { details, blame: 'guest' }));
+          reject(errorFromJSON(message.error, 'guest'));
         } else this.onMessage(thread, message);
       });
       worker.once('error', (error) => {
@@ -146,6 +173,7 @@ export class HttpWorkerPool {
         clearTimeout(thread.watchdog);
         this.threads.delete(thread);
         if (!ready) {
+          this.spawning--; // a 'failed' message or an 'error' event comes first, with the cause
           reject(new AirssysError('internal', 'an HTTP thread exited while starting'));
           return;
         }
@@ -168,10 +196,11 @@ export class HttpWorkerPool {
         this.spawn().catch(() => this.failIfNone());
       });
     });
+    return started;
   }
 
   private failIfNone(): void {
-    if (this.threads.size > 0) return;
+    if (this.threads.size > 0 || this.spawning > 0) return;
     for (const job of this.queue.splice(0)) job.resolve(failed(stopped(), false));
   }
 
@@ -187,7 +216,10 @@ export class HttpWorkerPool {
     }
   }
 
-  private onMessage(thread: Thread, message: Exclude<ToMain, { kind: 'ready' | 'failed' }>): void {
+  private onMessage(
+    thread: Thread,
+    message: Exclude<ToMain, { kind: 'ready' | 'failed' | 'line' | 'denied' | 'audit' }>,
+  ): void {
     const job = thread.job;
     if (job === undefined || job.id !== message.id) return;
     if (message.kind !== 'done') {
@@ -208,8 +240,7 @@ export class HttpWorkerPool {
     thread.job = undefined;
     let outcome: HandleOutcome;
     if (!message.ok) {
-      const { code, message: text, details } = message.error;
-      const error = new AirssysError(code as ErrorCode, text, { details, blame: message.blame });
+      const error = errorFromJSON(message.error, message.blame);
       outcome = { ok: false, error, responded: message.responded, fuel: message.fuel, ms: message.ms };
     } else if (job.failure !== undefined) {
       const error = new AirssysError('internal', `the response could not be sent: ${job.failure.message}`, {
