@@ -1,8 +1,8 @@
 /**
  * What `airssys-wasm run`'s and `serve`'s flags grant a component: preopened directories
  * (`--dir`), environment variables (`--env`, `--inherit-env`), wasmtime's spelling, and
- * outbound HTTP (`--allow-outbound HOST[:PORT]`, the manifest's pattern syntax; under `run` the
- * same patterns grant `wasi:sockets` connects and lookups) and listeners (`--allow-listen
+ * outbound HTTP (`--allow-outbound HOST[:PORT]`, the manifest's pattern syntax; the same
+ * patterns grant `wasi:sockets` connects and lookups) and listeners (`--allow-listen
  * ADDRESS[:PORT]`, `run` only). Without a
  * manifest the flags are the whole grant; with one, a directory must lie within a folder the
  * manifest grants whole (`/data/**`, or `/data` itself), read-only unless it also grants write,
@@ -103,11 +103,11 @@ export function environmentFrom(
   return env;
 }
 
-/** `--allow-outbound`, shared by `run` and `serve` (read it with `httpFrom`, and `socketsFrom` for `run`). */
+/** `--allow-outbound`, shared by `run` and `serve` (read it with `httpFrom` and `socketsFrom`). */
 export function withOutboundOption(command: Command): Command {
   return command.option(
     '--allow-outbound <host[:port]>',
-    'let the guest send HTTP requests to HOST (any port unless :PORT; *.domain for subdomains); under run also open TCP connections and send UDP datagrams to it and look its name up (wasi:sockets); with a Component.toml, only within its network.outbound',
+    'let the guest send HTTP requests to HOST (any port unless :PORT; *.domain for subdomains), open TCP connections and send UDP datagrams to it and look its name up (wasi:sockets); with a Component.toml, only within its network.outbound',
     collect,
     [],
   );

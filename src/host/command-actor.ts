@@ -57,7 +57,7 @@ export function commandActor(
   // Decided per actor, not per module, so a test can force the thread path on Node.js 24.
   const threads = guestThreads();
   const stats = host.stats(identity.key);
-  const http = host.outgoingHttp(identity);
+  const { http, sockets } = host.network(identity);
   const log = {
     stdout: (line: string) => host.log(identity, 'info', line),
     stderr: (line: string) => host.log(identity, 'warn', line),
@@ -97,7 +97,14 @@ export function commandActor(
       if (ctx.state !== undefined) {
         // On a thread of its own: this thread's other actors go on while the guest runs.
         return ctx.state
-          .run({ ...log, args: [identity.address, ...job.args], env: job.env, stdin: job.stdin, http })
+          .run({
+            ...log,
+            args: [identity.address, ...job.args],
+            env: job.env,
+            stdin: job.stdin,
+            http,
+            sockets,
+          })
           .then(
             (outcome) => finish(message, outcome, started),
             (error) => finish(message, notStarted(error), started),
@@ -108,7 +115,8 @@ export function commandActor(
         args: [identity.address, ...job.args],
         env: job.env,
         stdin: bytesSource(job.stdin),
-        ...(http === undefined ? {} : { http }),
+        http,
+        sockets,
       };
       // On JSPI (no thread means JSPI is there): a waiting guest is suspended meanwhile.
       return runCommandAsync(component, wasi).then(

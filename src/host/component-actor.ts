@@ -13,7 +13,7 @@ import type { ActorBehavior, ActorContext, ExitReason } from '../rt/index.js';
 import { type AirssysError, toAirssysError } from '../shared/errors.js';
 import type { Component } from '../wasm/engine/engine.js';
 import type { ComponentInstance } from '../wasm/engine/instance.js';
-import { createWasi, type WasiHttpOptions } from '../wasm/wasi/index.js';
+import { createWasi, type WasiHttpOptions, type WasiSocketsOptions } from '../wasm/wasi/index.js';
 import {
   type ActorStats,
   countError,
@@ -59,10 +59,17 @@ export interface ActorHost extends ServiceBackend, OperationBackend {
   /** The largest payload a message (a reply too) may carry, in bytes. */
   readonly maxMessageBytes: number;
   /**
-   * Where the instance's `wasi:http/outgoing-handler` may send requests: its manifest's
-   * `network.outbound` under the host's policy; undefined (nothing reachable) for a shadow.
+   * What the instance's `wasi:http/outgoing-handler` may reach and its `wasi:sockets` may
+   * connect to or listen on: its manifest's `network` grants under the host's policy (none
+   * for a shadow: everything refused).
    */
-  outgoingHttp(from: ActorIdentity): WasiHttpOptions | undefined;
+  network(from: ActorIdentity): GuestNetwork;
+}
+
+/** A WASI guest's network grants, as `WasiOptions` takes them. */
+export interface GuestNetwork {
+  readonly http: WasiHttpOptions;
+  readonly sockets: WasiSocketsOptions;
 }
 
 interface Lifecycle {

@@ -53,13 +53,14 @@ export function httpActor(
   // Decided per actor, not per module, so a test can force the thread path on Node.js 24.
   const threads = guestThreads();
   const stats = host.stats(identity.key);
-  const http = host.outgoingHttp(identity);
+  const { http, sockets } = host.network(identity);
   const wasi: WasiOptions = {
     stdout: (line: string) => host.log(identity, 'info', line),
     stderr: (line: string) => host.log(identity, 'warn', line),
     onDenied: (operation: string, subject: string, reason: string) =>
       host.audit(identity, { operation, subject, decision: 'deny', reason, code: 'capability-denied' }),
-    ...(http === undefined ? {} : { http }),
+    http,
+    sockets,
   };
   let warned = false;
 

@@ -26,10 +26,9 @@ import { AirssysError, toAirssysError } from '../shared/errors.js';
 import { throttledLog } from '../shared/log-throttle.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { type ComponentKind, checkWorld, KIND_WORLDS } from '../wasm/engine/world.js';
-import type { WasiHttpOptions } from '../wasm/wasi/index.js';
 import { type ActorStats, newStats } from './actor-stats.js';
 import { commandActor } from './command-actor.js';
-import { type ActorHost, componentActor } from './component-actor.js';
+import { type ActorHost, componentActor, type GuestNetwork } from './component-actor.js';
 import { Deadlines } from './deadlines.js';
 import {
   type Envelope,
@@ -43,7 +42,7 @@ import {
 import type { ExtSender, Operation } from './ext-services.js';
 import type { ActorIdentity, AuditDecision } from './host-services.js';
 import { httpActor } from './http-actor.js';
-import { grantsOf, networkGrantsOf } from './permissions.js';
+import { grantsOf, listenGrantsOf, networkGrantsOf } from './permissions.js';
 import { shadowHost } from './shadow.js';
 import { liveNamespace } from './storage-snapshot.js';
 import { SubscriptionTable } from './subscriptions.js';
@@ -906,19 +905,26 @@ export class HostNode implements ActorHost {
     return id;
   }
 
-  outgoingHttp(from: ActorIdentity): WasiHttpOptions {
+  network(from: ActorIdentity): GuestNetwork {
     const policy = this.osl.policy;
-    return {
-      network: networkGrantsOf(from.manifest.permissions.network.outbound),
+    const { outbound, inbound } = from.manifest.permissions.network;
+    const common = {
       ...(policy?.securityMode === undefined ? {} : { securityMode: policy.securityMode }),
       ...(policy?.deny?.network === undefined ? {} : { deny: policy.deny.network }),
-      ...(policy?.maxResponseBytes === undefined ? {} : { maxResponseBodyBytes: policy.maxResponseBytes }),
       component: from.manifest.component.name,
       version: from.version,
       // A refusal reaches the audit log through the instance's onDenied; the rest from here.
-      onAudit: (record) => {
+      onAudit: (record: AuditRecord) => {
         if (record.decision !== 'deny') this.auditSink(record);
       },
+    };
+    return {
+      http: {
+        ...common,
+        network: networkGrantsOf(outbound),
+        ...(policy?.maxResponseBytes === undefined ? {} : { maxResponseBodyBytes: policy.maxResponseBytes }),
+      },
+      sockets: { ...common, network: { ...networkGrantsOf(outbound), listen: listenGrantsOf(inbound) } },
     };
   }
 

@@ -41,6 +41,20 @@ export function networkGrantsOf(patterns: readonly string[]): NonNullable<Grants
   return { outbound, addresses };
 }
 
+/**
+ * Component.toml `network.inbound` as `wasi:sockets` listen grants: its IP patterns only (a
+ * listener binds an address; an inbound host name grants none), no port meaning any port.
+ */
+export function listenGrantsOf(patterns: readonly string[]): string[] {
+  const listen: string[] = [];
+  for (const pattern of patterns) {
+    const { host, port } = splitHostPort(pattern);
+    if (parseIp(host) === undefined) continue;
+    listen.push(port === undefined ? `${pattern}:*` : pattern);
+  }
+  return listen;
+}
+
 /** A `host[:port]` pattern's host (without brackets) and port. */
 function splitHostPort(pattern: string): { host: string; port: string | undefined } {
   if (pattern.startsWith('[')) {
@@ -155,6 +169,7 @@ function fieldOf(operation: string): string | undefined {
     case 'net.fetch':
     case 'net.connect':
     case 'wasi.http.outgoing-handler.handle':
+    case 'wasi.sockets.tcp.connect':
       return 'network.outbound';
     case 'process.spawn':
       return 'process.spawn';

@@ -32,7 +32,8 @@ export function shadowHost(inner: ActorHost): ActorHost {
     namespace: (from, name) => new OverlayNamespace(inner.namespace(from, name)),
     audit: (from, decision) => inner.audit(from, decision),
     // Files, sockets and children cannot be overlaid: a shadow reaches none of them.
-    outgoingHttp: () => undefined,
+    // Linked with no grants, so a component importing them still links: every request is refused.
+    network: () => ({ http: {}, sockets: {} }),
     operate: (from) => {
       throw new AirssysError(
         'capability-denied',

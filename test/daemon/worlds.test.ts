@@ -5,6 +5,7 @@
 // scheduler threads load compiled JS.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../dist/daemon/daemon.js';
@@ -12,6 +13,7 @@ import type { DaemonEvent } from '../../dist/daemon/event-hub.js';
 import { hasJspi } from '../../src/shared/node-runtime.js';
 import { cComponent } from '../support/c-component.js';
 import { ROOT } from '../support/fixtures.js';
+import { socketsProbe } from '../support/sockets-probe.js';
 import { tempDir } from '../support/temp.js';
 import { SLEEP } from '../support/wasi-c-programs.js';
 
@@ -280,6 +282,38 @@ describe('daemon: outgoing requests of an HTTP service', () => {
 });
 
 describe.each(GUEST_PATHS)('daemon: wasi:cli/command components as jobs, on $path', ({ force }) => {
+  it("connects with wasi:sockets on the manifest's network.outbound, and is refused (and audited) without it", async () => {
+    useGuestPath(force);
+    const listener = createNetServer((c) => c.end());
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
+    try {
+      const tcpPort = (listener.address() as { port: number }).port;
+      const probe = join(tempDir('world-probe'), 'probe.wasm');
+      writeFileSync(probe, await socketsProbe({ port: tcpPort }));
+      const manifest = (name: string, permissions: string) =>
+        `[component]\nname = "${name}"\nversion = "0.1.0"\nwasm = "component.wasm"\n[resources]\nmemory = "1MiB"\n${permissions}`;
+      const { daemon, api } = await start(1);
+      await daemon.deployer.install(
+        folder(
+          probe,
+          manifest('dialer', `[permissions]\nnetwork = { outbound = ["127.0.0.1:${tcpPort}"] }\n`),
+        ),
+      );
+      await daemon.deployer.install(folder(probe, manifest('mute', '')));
+      await daemon.deployer.deploy('dialer');
+      await daemon.deployer.deploy('mute');
+      expect((await api('POST', '/v1/addresses/dialer/run', {})).body).toMatchObject({ ok: true, status: 0 });
+      expect((await api('POST', '/v1/addresses/mute/run', {})).body).toMatchObject({ ok: true, status: 1 });
+      await expect
+        .poll(async () => (await api('GET', '/v1/audit?component=mute&decision=deny')).body.records, {
+          timeout: 5000,
+        })
+        .toContainEqual(expect.objectContaining({ operation: 'wasi.sockets.tcp.connect', decision: 'deny' }));
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
+  }, 120_000);
+
   it('runs one to completion per request: stdin in, output to the log, status in the reply and an event', async () => {
     useGuestPath(force);
     const { daemon, api, events } = await start();

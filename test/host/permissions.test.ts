@@ -98,6 +98,11 @@ describe('suggestPermissions', () => {
         'http://10.1.2.3:9000/x',
         'capability-denied: no network grant covers 10.1.2.3:9000',
       ),
+      denial(
+        'wasi.sockets.tcp.connect',
+        '10.1.2.4:5432',
+        'capability-denied: no network grant covers 10.1.2.4:5432',
+      ),
       denial('process.spawn', '/usr/bin/env', 'executable /usr/bin/env is not granted'),
       // Same subject twice: one grant.
       denial(
@@ -110,7 +115,7 @@ describe('suggestPermissions', () => {
       'filesystem.read': ['/data/in/a.txt'],
       'filesystem.write': ['/data/out/b.txt'],
       'messaging.send': ['orders.created'],
-      'network.outbound': ['10.1.2.3:9000', '127.0.0.1:8080', 'api.example.com:443'],
+      'network.outbound': ['10.1.2.3:9000', '10.1.2.4:5432', '127.0.0.1:8080', 'api.example.com:443'],
       'process.spawn': ['/usr/bin/env'],
       'storage.namespaces': ['cache'],
     });

@@ -7,9 +7,10 @@
  * requests), on the server's thread or, with `--threads N`, on N worker threads. The guest's
  * stdout and stderr are the process's; a failed request is answered 500 and reported as
  * `error [code]: …` on stderr.
- * Its outgoing requests (`wasi:http/outgoing-handler`) go where `--allow-outbound` or the
- * manifest's `network.outbound` grants, judged by the egress policy; a refusal fails the
- * guest's request and prints `denied …` on stderr.
+ * Its outgoing requests (`wasi:http/outgoing-handler`) and TCP connections and lookups
+ * (`wasi:sockets`) go where `--allow-outbound` or the manifest's `network.outbound` grants,
+ * judged by the egress policy; a refusal fails the guest's request and prints `denied …` on
+ * stderr.
  * Once listening it prints `serving <name> on http://HOST:PORT` on stderr (port 0: a free one),
  * and with `--json` also `{"ok":true,"url":…,"component":…}` on stdout.
  */
@@ -27,6 +28,7 @@ import {
   environmentFrom,
   httpFrom,
   printDenied,
+  socketsFrom,
   withGuestEnvOptions,
   withOutboundOption,
 } from '../run-grants.js';
@@ -102,14 +104,14 @@ async function serve(path: string, flags: ServeFlags): Promise<number | undefine
     const threads = wholeNumber('--threads', flags.threads, 1);
     const poolSize = wholeNumber('--pool', flags.pool, 0);
     const component = await engineFrom(flags).load(path);
+    const manifest = path.toLowerCase().endsWith('.wasm') ? undefined : component.manifest;
     const wasi = {
       env: environmentFrom(flags.env, flags.inheritEnv === true, process.env),
       stdoutBytes: fdSink(1),
       stderrBytes: fdSink(2),
-      http: httpFrom(
-        flags.allowOutbound,
-        path.toLowerCase().endsWith('.wasm') ? undefined : component.manifest,
-      ),
+      http: httpFrom(flags.allowOutbound, manifest),
+      // Linked always, as under run (and wasmtime serve): TCP and lookups on the outbound grants.
+      sockets: socketsFrom(flags.allowOutbound, [], manifest),
       onDenied: printDenied,
     };
     const reuseInstance = flags.reuseInstance === true;
@@ -122,6 +124,7 @@ async function serve(path: string, flags: ServeFlags): Promise<number | undefine
         reuseInstance,
         env: wasi.env,
         http: wasi.http,
+        sockets: wasi.sockets,
         processStdio: true,
       });
     } else {

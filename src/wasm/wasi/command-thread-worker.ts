@@ -13,7 +13,7 @@ import type { CompiledComponent } from '../engine/compile.js';
 import { Component } from '../engine/engine.js';
 import type { Manifest } from '../manifest/schema.js';
 import { bytesSource } from './byte-io.js';
-import type { WasiHttpOptions, WasiLimits, WasiOptions } from './options.js';
+import type { WasiHttpOptions, WasiLimits, WasiOptions, WasiSocketsOptions } from './options.js';
 import { runCommand } from './run-command.js';
 
 export interface CommandWorkerData {
@@ -29,10 +29,12 @@ export interface CommandRun {
   stdin: Uint8Array;
   limits: Partial<WasiLimits> | undefined;
   http: Omit<WasiHttpOptions, 'onAudit'> | undefined;
+  sockets: Omit<WasiSocketsOptions, 'onAudit'> | undefined;
   stdout: boolean;
   stderr: boolean;
   denied: boolean;
   audit: boolean;
+  socketAudit: boolean;
 }
 
 export type CommandRunOutcome =
@@ -43,7 +45,7 @@ export type CommandWorkerMessage =
   | { kind: 'started'; id: number }
   | { kind: 'stdout' | 'stderr'; id: number; line: string }
   | { kind: 'denied'; id: number; operation: string; subject: string; reason: string }
-  | { kind: 'audit'; id: number; record: AuditRecord }
+  | { kind: 'audit'; id: number; of: 'http' | 'sockets'; record: AuditRecord }
   /** `started: false`: it could not start (not a command, an import not granted), as `runCommand` throws. */
   | { kind: 'done'; id: number; started: boolean; outcome: CommandRunOutcome };
 
@@ -71,7 +73,17 @@ port.on('message', (run: CommandRun) => {
     ...(run.http !== undefined && {
       http: {
         ...run.http,
-        ...(run.audit && { onAudit: (record: AuditRecord) => send({ kind: 'audit', id, record }) }),
+        ...(run.audit && {
+          onAudit: (record: AuditRecord) => send({ kind: 'audit', id, of: 'http', record }),
+        }),
+      },
+    }),
+    ...(run.sockets !== undefined && {
+      sockets: {
+        ...run.sockets,
+        ...(run.socketAudit && {
+          onAudit: (record: AuditRecord) => send({ kind: 'audit', id, of: 'sockets', record }),
+        }),
       },
     }),
   };

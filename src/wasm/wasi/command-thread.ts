@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { AirssysError, errorFromJSON } from '../../shared/errors.js';
 import type { Component } from '../engine/engine.js';
 import type { CommandRun, CommandWorkerData, CommandWorkerMessage } from './command-thread-worker.js';
-import type { DeniedCallback, LineSink, WasiHttpOptions, WasiLimits } from './options.js';
+import type { DeniedCallback, LineSink, WasiHttpOptions, WasiLimits, WasiSocketsOptions } from './options.js';
 import type { CommandOutcome } from './run-command.js';
 
 /** One run: what `runCommand`'s `WasiOptions` would carry, as data plus main-side callbacks. */
@@ -33,6 +33,8 @@ export interface CommandThreadRun {
   limits?: Partial<WasiLimits>;
   /** Outbound HTTP grants: the data goes to the thread, `onAudit` stays here and is fed from it. */
   http?: WasiHttpOptions;
+  /** `wasi:sockets` and its grants, the same way (not linked when absent). */
+  sockets?: WasiSocketsOptions;
   stdout?: LineSink;
   stderr?: LineSink;
   onDenied?: DeniedCallback;
@@ -123,8 +125,9 @@ export class CommandThread {
         () => this.stop(pending, new AirssysError('internal', `the command thread did not start the run`)),
         STARTUP_MS,
       );
-      const { http, stdout, stderr, onDenied } = run;
+      const { http, sockets, stdout, stderr, onDenied } = run;
       const { onAudit, ...grants } = http ?? {};
+      const { onAudit: onSocketAudit, ...socketGrants } = sockets ?? {};
       const message: CommandRun = {
         id,
         args: run.args ?? [],
@@ -133,10 +136,12 @@ export class CommandThread {
         stdin: run.stdin === undefined ? new Uint8Array(0) : run.stdin.slice(),
         limits: run.limits,
         http: http === undefined ? undefined : grants,
+        sockets: sockets === undefined ? undefined : socketGrants,
         stdout: stdout !== undefined,
         stderr: stderr !== undefined,
         denied: onDenied !== undefined,
         audit: onAudit !== undefined,
+        socketAudit: onSocketAudit !== undefined,
       };
       worker.postMessage(message, [message.stdin.buffer as ArrayBuffer]);
     });
@@ -188,7 +193,7 @@ export class CommandThread {
         run.onDenied?.(message.operation, message.subject, message.reason);
         return;
       case 'audit':
-        run.http?.onAudit?.(message.record);
+        (message.of === 'sockets' ? run.sockets : run.http)?.onAudit?.(message.record);
         return;
       case 'done': {
         const { outcome } = message;

@@ -129,6 +129,8 @@ export interface WasiSocketsOptions {
   network?: Grants['network'];
   /** Default `strict`: loopback and private addresses only through `network.addresses`. */
   securityMode?: SecurityMode;
+  /** The host's network deny rules (`HostPolicy.deny.network`): they beat every grant. */
+  deny?: readonly string[];
   /** Sockets open at once (TCP, accepted ones included); past it `new-socket-limit`. Default 64. */
   maxSockets?: number;
   /** Who asks, in the audit records (default `guest`, version `0.0.0`). */

@@ -35,7 +35,17 @@ try {
       ...(data.http !== undefined && {
         http: {
           ...data.http,
-          ...(forward.audit && { onAudit: (record: AuditRecord) => send({ kind: 'audit', record }) }),
+          ...(forward.audit && {
+            onAudit: (record: AuditRecord) => send({ kind: 'audit', of: 'http', record }),
+          }),
+        },
+      }),
+      ...(data.sockets !== undefined && {
+        sockets: {
+          ...data.sockets,
+          ...(forward.socketAudit && {
+            onAudit: (record: AuditRecord) => send({ kind: 'audit', of: 'sockets', record }),
+          }),
         },
       }),
       ...(data.processStdio && {

@@ -21,7 +21,7 @@
 import { Worker } from 'node:worker_threads';
 import { AirssysError, errorFromJSON } from '../../../shared/errors.js';
 import type { Component } from '../../engine/engine.js';
-import type { DeniedCallback, LineSink, WasiHttpOptions } from '../options.js';
+import type { DeniedCallback, LineSink, WasiHttpOptions, WasiSocketsOptions } from '../options.js';
 import type { HandleOutcome } from './incoming-handler.js';
 import type { RequestData } from './request.js';
 import type { ResponseTarget } from './response.js';
@@ -37,6 +37,8 @@ export interface HttpWorkerPoolOptions {
   env?: Record<string, string>;
   /** Outbound HTTP grants: the data is copied to each thread, `onAudit` is fed from them. */
   http?: WasiHttpOptions;
+  /** `wasi:sockets` and its grants, the same way (not linked when absent). */
+  sockets?: WasiSocketsOptions;
   /** The guest's stdout and stderr to the process's, refusals as `denied …` on stderr; otherwise discarded. */
   processStdio?: boolean;
   /** The guest's stdout lines, here (instead of `processStdio`'s). */
@@ -128,6 +130,7 @@ export class HttpWorkerPool {
     const cancel = new SharedArrayBuffer(4);
     const { stdout, stderr, onDenied } = this.options;
     const { onAudit, ...grants } = this.options.http ?? {};
+    const { onAudit: onSocketAudit, ...socketGrants } = this.options.sockets ?? {};
     const data: HttpWorkerData = {
       manifest: this.component.manifest,
       compiled: this.component.compiled,
@@ -135,12 +138,14 @@ export class HttpWorkerPool {
       poolSize: this.options.poolSize,
       env: this.options.env,
       http: this.options.http === undefined ? undefined : grants,
+      sockets: this.options.sockets === undefined ? undefined : socketGrants,
       processStdio: this.options.processStdio === true,
       forward: {
         stdout: stdout !== undefined,
         stderr: stderr !== undefined,
         denied: onDenied !== undefined,
         audit: onAudit !== undefined,
+        socketAudit: onSocketAudit !== undefined,
       },
       cancel,
     };
@@ -161,7 +166,7 @@ export class HttpWorkerPool {
         } else if (message.kind === 'denied') {
           this.options.onDenied?.(message.operation, message.subject, message.reason);
         } else if (message.kind === 'audit') {
-          this.options.http?.onAudit?.(message.record);
+          (message.of === 'sockets' ? this.options.sockets : this.options.http)?.onAudit?.(message.record);
         } else if (message.kind === 'failed') {
           reject(errorFromJSON(message.error, 'guest'));
         } else this.onMessage(thread, message);

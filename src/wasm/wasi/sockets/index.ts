@@ -25,7 +25,10 @@ export function socketsInterfaces(ctx: WasiContext, options: WasiSocketsOptions)
     addresses: options.network?.addresses ?? [],
     listen: options.network?.listen ?? [],
   };
-  const policy = options.securityMode === undefined ? {} : { securityMode: options.securityMode };
+  const policy = {
+    ...(options.securityMode === undefined ? {} : { securityMode: options.securityMode }),
+    ...(options.deny === undefined ? {} : { deny: { network: options.deny } }),
+  };
   const grants = { network };
   const capabilities = compileCapabilities(grants, policy);
   const sockets = new SocketsContext(
