@@ -865,7 +865,13 @@ describe('wasi:sockets in a component', () => {
   it('links only when the embedder grants sockets: capability-denied otherwise', async () => {
     const component = await probe();
     expect(() => component.instantiate(createWasi({}).imports)).toThrow(
-      expect.objectContaining({ code: 'capability-denied' }),
+      expect.objectContaining({
+        code: 'capability-denied',
+        // The message says what would grant it.
+        message: expect.stringMatching(
+          /imports .*wasi:sockets.*granted by --allow-outbound or \[permissions\] network\.outbound/,
+        ),
+      }),
     );
   });
 

@@ -9,6 +9,7 @@ import { AirssysError } from '../../shared/errors.js';
 import type { HostResourceClass } from '../component/canon/host-resources.js';
 import type { ComponentPlan } from '../component/model.js';
 import type { ResourceType } from '../component/types.js';
+import { importHint } from './import-hints.js';
 
 export type HostFunction = (...args: any[]) => unknown;
 export type { HostResourceClass };
@@ -56,10 +57,11 @@ function lookup(imports: HostImports, name: string): HostImports[string] | undef
   return at > 0 ? imports[name.slice(0, at)] : undefined;
 }
 
-function denied(component: string, what: string): AirssysError {
+function denied(component: string, what: string, name: string): AirssysError {
+  const hint = importHint(name);
   return new AirssysError(
     'capability-denied',
-    `${component} imports ${what}, which this host does not grant; provide it in the host's imports or remove the import from the component`,
+    `${component} imports ${what}, which this host does not grant; ${hint ?? "provide it in the host's imports or remove the import from the component"}`,
     { blame: 'guest', details: { import: what } },
   );
 }
@@ -72,21 +74,23 @@ export function linkImports(plan: ComponentPlan, imports: HostImports, component
     if (declared.kind === 'instance' && Object.keys(declared.funcs).length === 0) continue;
     const provided = lookup(imports, declared.name);
     if (declared.kind === 'func') {
-      if (typeof provided !== 'function') throw denied(component, `function "${declared.name}"`);
+      if (typeof provided !== 'function')
+        throw denied(component, `function "${declared.name}"`, declared.name);
       continue;
     }
     if (provided === undefined || typeof provided === 'function') {
-      throw denied(component, `interface "${declared.name}"`);
+      throw denied(component, `interface "${declared.name}"`, declared.name);
     }
     for (const func of Object.keys(declared.funcs)) {
-      if (typeof provided[func] !== 'function') throw denied(component, `"${declared.name}#${func}"`);
+      if (typeof provided[func] !== 'function')
+        throw denied(component, `"${declared.name}#${func}"`, declared.name);
     }
   }
   return plan.lowered.map((lowered) => {
     const [first, second] = lowered.path;
     const provided = lookup(imports, first);
     const fn = second === undefined ? provided : typeof provided === 'object' ? provided[second] : undefined;
-    if (typeof fn !== 'function') throw denied(component, `"${lowered.path.join('#')}"`);
+    if (typeof fn !== 'function') throw denied(component, `"${lowered.path.join('#')}"`, first);
     return fn as HostFunction;
   });
 }
