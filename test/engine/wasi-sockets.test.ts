@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../dist/osl/audit/audit-log.js';
 import { socketThreadStats, theBridge } from '../../dist/osl/node/sync-socket-bridge.js';
+import { hasJspi } from '../../dist/shared/node-runtime.js';
 import { bindCallBudget, type CallBudget, retryAfterSuspension } from '../../dist/wasm/engine/call-budget.js';
 import { Engine } from '../../dist/wasm/engine/engine.js';
 import { createWasi } from '../../dist/wasm/wasi/index.js';
@@ -875,7 +876,7 @@ describe('wasi:sockets in a component', () => {
     );
   });
 
-  it('waits on JSPI without blocking the thread', async () => {
+  it.runIf(hasJspi())('waits on JSPI without blocking the thread', async () => {
     const component = await probe();
     const instance = component.instantiate(createWasi(reach(ports.echo)).imports, { jspi: true });
     const outcome = await instance.invokeAsync('probe', [ports.echo]);
