@@ -43,7 +43,7 @@ describe('host policy', () => {
     );
     const error = parseError(text);
     expect(error.message).toBe(
-      `resources.memory: "48MiB" is above the host's maximum of 4MiB (allowed 512KiB..4MiB)`,
+      `resources.memory: "48MiB" is above the host's maximum of 4MiB (allowed 512KiB..4MiB); raise the maximum with --max-memory (host, install, run, serve, validate), max-memory in the host's config, or maxMemoryBytes when embedding`,
     );
     expect(parseError(manifest('memory = "65MiB"'), { policy }).message).toContain('(allowed 512KiB..64MiB)');
   });

@@ -60,7 +60,7 @@ export function registerJob(program: Command): void {
       }
       if (!flags.json)
         process.stderr.write(
-          `${address} exited with status ${reply.status} (${reply.ms} ms); its output is in the host's log\n`,
+          `${address} exited with status ${reply.status} (${Number(reply.ms).toFixed(1)} ms); its output is in the host's log\n`,
         );
       process.exitCode = reply.status as number;
     } catch (error) {

@@ -508,7 +508,7 @@ function parseResources(root: Table, policy: HostPolicy): Resources {
   if (memoryBytes > policy.maxMemoryBytes) {
     fail(
       'resources.memory',
-      `${shown} is above the host's maximum of ${formatSize(policy.maxMemoryBytes)} ${range}`,
+      `${shown} is above the host's maximum of ${formatSize(policy.maxMemoryBytes)} ${range}; raise the maximum with --max-memory (host, install, run, serve, validate), max-memory in the host's config, or maxMemoryBytes when embedding`,
       limits,
     );
   }
