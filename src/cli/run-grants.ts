@@ -13,7 +13,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { networkGrantsOf } from '../host/permissions.js';
+import { listenGrantsOf, networkGrantsOf } from '../host/permissions.js';
 import { compileHostPattern, type HostPattern } from '../osl/policy/host-pattern.js';
 import { parseIp } from '../osl/policy/ip.js';
 import { AirssysError } from '../shared/errors.js';
@@ -139,8 +139,8 @@ export function socketsFrom(
   for (const flag of listenFlags) listenPatternOf(flag, '--allow-listen');
   let listen: readonly string[] = listenFlags;
   if (manifest !== undefined) {
-    // Only addresses can be listened on: an inbound host name grants no listener.
-    const granted = manifest.permissions.network.inbound.filter((p) => parseIp(hostOf(p)) !== undefined);
+    // As the daemon reads them: the IP patterns only (an inbound host name grants no listener).
+    const granted = listenGrantsOf(manifest.permissions.network.inbound);
     for (const flag of listenFlags) {
       if (!granted.some((grant) => covers(patternOf(grant), listenPatternOf(flag, '--allow-listen')))) {
         throw usage(
@@ -155,12 +155,6 @@ export function socketsFrom(
     component: http.component,
     version: http.version,
   };
-}
-
-/** The host of a `host[:port]` pattern, without brackets. */
-function hostOf(pattern: string): string {
-  const match = /^\[([^\]]*)\]|^([^:]*)/.exec(pattern);
-  return match?.[1] ?? match?.[2] ?? pattern;
 }
 
 /** An `address[:port]` listen grant compiled (no port is any port); a malformed one is a usage error. */

@@ -82,17 +82,12 @@ export class ComponentInstance {
   /** Calls an export and reports the outcome with the fuel it consumed and its wall time. */
   invoke(name: string, args: readonly unknown[] = []): InvocationOutcome {
     const fn = this.resolve(name);
-    const runtime = this.runtime;
-    runtime.beginMetered();
+    this.runtime.beginMetered();
     const started = performance.now();
     try {
-      const value = fn(...args);
-      const ms = performance.now() - started;
-      return { ok: true, value, fuel: runtime.endMetered(), ms };
+      return this.ended(started, true, fn(...args));
     } catch (error) {
-      const ms = performance.now() - started;
-      const fuel = runtime.endMetered();
-      return { ok: false, error: categorised(error), fuel, ms };
+      return this.ended(started, false, error);
     }
   }
 
@@ -102,18 +97,20 @@ export class ComponentInstance {
    */
   async invokeAsync(name: string, args: readonly unknown[] = []): Promise<InvocationOutcome> {
     const fn = this.resolve(name);
-    const runtime = this.runtime;
-    runtime.beginMetered();
+    this.runtime.beginMetered();
     const started = performance.now();
     try {
-      const value = await fn(...args);
-      const ms = performance.now() - started;
-      return { ok: true, value, fuel: runtime.endMetered(), ms };
+      return this.ended(started, true, await fn(...args));
     } catch (error) {
-      const ms = performance.now() - started;
-      const fuel = runtime.endMetered();
-      return { ok: false, error: categorised(error), fuel, ms };
+      return this.ended(started, false, error);
     }
+  }
+
+  /** The outcome of a metered call that began at `started`: its value or its error, and its cost. */
+  private ended(started: number, ok: boolean, result: unknown): InvocationOutcome {
+    const ms = performance.now() - started;
+    const fuel = this.runtime.endMetered();
+    return ok ? { ok: true, value: result, fuel, ms } : { ok: false, error: categorised(result), fuel, ms };
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 
 import { Worker } from 'node:worker_threads';
-import { AirssysError } from '../../shared/errors.js';
+import { AirssysError, errorFromJSON } from '../../shared/errors.js';
 import type { Component } from './engine.js';
 import type { InvocationOutcome } from './instance.js';
 import type { IsolatedReply, IsolatedRequest, IsolatedWorkerData } from './isolated-worker.js';
@@ -113,10 +113,7 @@ export class IsolatedInstance {
         ? { ok: true, value: reply.value, fuel: reply.fuel, ms: reply.ms }
         : {
             ok: false,
-            error: new AirssysError(reply.error.code, reply.error.message, {
-              blame: 'guest',
-              details: reply.error.details,
-            }),
+            error: errorFromJSON(reply.error, 'guest'),
             fuel: reply.fuel,
             ms: reply.ms,
           },

@@ -7,14 +7,14 @@
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AuditRecord } from '../../osl/audit/audit-log.js';
 import { type AirssysErrorJson, type Blame, toAirssysError } from '../../shared/errors.js';
 import type { CompiledComponent } from '../engine/compile.js';
 import { Component } from '../engine/engine.js';
 import type { Manifest } from '../manifest/schema.js';
 import { bytesSource } from './byte-io.js';
-import type { WasiHttpOptions, WasiLimits, WasiOptions, WasiSocketsOptions } from './options.js';
+import type { WasiLimits, WasiOptions } from './options.js';
 import { runCommand } from './run-command.js';
+import { type CallbackEvent, type CallbacksData, threadWasi } from './thread-callbacks.js';
 
 export interface CommandWorkerData {
   manifest: Manifest;
@@ -28,13 +28,7 @@ export interface CommandRun {
   env: Readonly<Record<string, string>>;
   stdin: Uint8Array;
   limits: Partial<WasiLimits> | undefined;
-  http: Omit<WasiHttpOptions, 'onAudit'> | undefined;
-  sockets: Omit<WasiSocketsOptions, 'onAudit'> | undefined;
-  stdout: boolean;
-  stderr: boolean;
-  denied: boolean;
-  audit: boolean;
-  socketAudit: boolean;
+  callbacks: CallbacksData;
 }
 
 export type CommandRunOutcome =
@@ -43,9 +37,7 @@ export type CommandRunOutcome =
 
 export type CommandWorkerMessage =
   | { kind: 'started'; id: number }
-  | { kind: 'stdout' | 'stderr'; id: number; line: string }
-  | { kind: 'denied'; id: number; operation: string; subject: string; reason: string }
-  | { kind: 'audit'; id: number; of: 'http' | 'sockets'; record: AuditRecord }
+  | { kind: 'callback'; id: number; event: CallbackEvent }
   /** `started: false`: it could not start (not a command, an import not granted), as `runCommand` throws. */
   | { kind: 'done'; id: number; started: boolean; outcome: CommandRunOutcome };
 
@@ -64,28 +56,7 @@ port.on('message', (run: CommandRun) => {
     env: run.env,
     stdin: bytesSource(run.stdin),
     limits: run.limits,
-    ...(run.stdout && { stdout: (line: string) => send({ kind: 'stdout', id, line }) }),
-    ...(run.stderr && { stderr: (line: string) => send({ kind: 'stderr', id, line }) }),
-    ...(run.denied && {
-      onDenied: (operation: string, subject: string, reason: string) =>
-        send({ kind: 'denied', id, operation, subject, reason }),
-    }),
-    ...(run.http !== undefined && {
-      http: {
-        ...run.http,
-        ...(run.audit && {
-          onAudit: (record: AuditRecord) => send({ kind: 'audit', id, of: 'http', record }),
-        }),
-      },
-    }),
-    ...(run.sockets !== undefined && {
-      sockets: {
-        ...run.sockets,
-        ...(run.socketAudit && {
-          onAudit: (record: AuditRecord) => send({ kind: 'audit', id, of: 'sockets', record }),
-        }),
-      },
-    }),
+    ...threadWasi(run.callbacks, (event) => send({ kind: 'callback', id, event })),
   };
   send({ kind: 'started', id });
   try {

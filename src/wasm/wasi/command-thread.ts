@@ -21,23 +21,17 @@ import { Worker } from 'node:worker_threads';
 import { AirssysError, errorFromJSON } from '../../shared/errors.js';
 import type { Component } from '../engine/engine.js';
 import type { CommandRun, CommandWorkerData, CommandWorkerMessage } from './command-thread-worker.js';
-import type { DeniedCallback, LineSink, WasiHttpOptions, WasiLimits, WasiSocketsOptions } from './options.js';
+import type { WasiLimits } from './options.js';
 import type { CommandOutcome } from './run-command.js';
+import { callbacksData, deliver, type GuestCallbacks } from './thread-callbacks.js';
 
 /** One run: what `runCommand`'s `WasiOptions` would carry, as data plus main-side callbacks. */
-export interface CommandThreadRun {
+export interface CommandThreadRun extends GuestCallbacks {
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
   /** Bytes the guest reads from stdin (none by default: at its end at once). */
   stdin?: Uint8Array;
   limits?: Partial<WasiLimits>;
-  /** Outbound HTTP grants: the data goes to the thread, `onAudit` stays here and is fed from it. */
-  http?: WasiHttpOptions;
-  /** `wasi:sockets` and its grants, the same way (not linked when absent). */
-  sockets?: WasiSocketsOptions;
-  stdout?: LineSink;
-  stderr?: LineSink;
-  onDenied?: DeniedCallback;
 }
 
 export interface CommandThreadOptions {
@@ -125,9 +119,6 @@ export class CommandThread {
         () => this.stop(pending, new AirssysError('internal', `the command thread did not start the run`)),
         STARTUP_MS,
       );
-      const { http, sockets, stdout, stderr, onDenied } = run;
-      const { onAudit, ...grants } = http ?? {};
-      const { onAudit: onSocketAudit, ...socketGrants } = sockets ?? {};
       const message: CommandRun = {
         id,
         args: run.args ?? [],
@@ -135,13 +126,7 @@ export class CommandThread {
         // A copy, moved: a view's whole buffer (a decoded message's, say) would be cloned.
         stdin: run.stdin === undefined ? new Uint8Array(0) : run.stdin.slice(),
         limits: run.limits,
-        http: http === undefined ? undefined : grants,
-        sockets: sockets === undefined ? undefined : socketGrants,
-        stdout: stdout !== undefined,
-        stderr: stderr !== undefined,
-        denied: onDenied !== undefined,
-        audit: onAudit !== undefined,
-        socketAudit: onSocketAudit !== undefined,
+        callbacks: callbacksData(run),
       };
       worker.postMessage(message, [message.stdin.buffer as ArrayBuffer]);
     });
@@ -183,17 +168,8 @@ export class CommandThread {
         }, this.stopAfterMs);
         return;
       }
-      case 'stdout':
-        run.stdout?.(message.line);
-        return;
-      case 'stderr':
-        run.stderr?.(message.line);
-        return;
-      case 'denied':
-        run.onDenied?.(message.operation, message.subject, message.reason);
-        return;
-      case 'audit':
-        (message.of === 'sockets' ? run.sockets : run.http)?.onAudit?.(message.record);
+      case 'callback':
+        deliver(run, message.event);
         return;
       case 'done': {
         const { outcome } = message;

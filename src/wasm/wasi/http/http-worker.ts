@@ -9,17 +9,16 @@
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AuditRecord } from '../../../osl/audit/audit-log.js';
 import { toAirssysError } from '../../../shared/errors.js';
 import { Component } from '../../engine/engine.js';
 import { fdSink } from '../fd-io.js';
+import { threadWasi } from '../thread-callbacks.js';
 import { IncomingHandler } from './incoming-handler.js';
 import type { HttpWorkerData, ToMain, ToWorker } from './worker-protocol.js';
 
 const data = workerData as HttpWorkerData;
 const port = parentPort!;
 const cancelled = new Int32Array(data.cancel);
-const forward = data.forward;
 
 function send(message: ToMain, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -32,41 +31,14 @@ try {
     poolSize: data.poolSize,
     wasi: {
       env: data.env,
-      ...(data.http !== undefined && {
-        http: {
-          ...data.http,
-          ...(forward.audit && {
-            onAudit: (record: AuditRecord) => send({ kind: 'audit', of: 'http', record }),
-          }),
-        },
-      }),
-      ...(data.sockets !== undefined && {
-        sockets: {
-          ...data.sockets,
-          ...(forward.socketAudit && {
-            onAudit: (record: AuditRecord) => send({ kind: 'audit', of: 'sockets', record }),
-          }),
-        },
-      }),
       ...(data.processStdio && {
         stdoutBytes: fdSink(1),
         stderrBytes: fdSink(2),
         onDenied: (operation, subject, reason) =>
           process.stderr.write(`denied ${operation} ${subject}: ${reason}\n`),
       }),
-      // The main thread's callbacks instead, where it has them: one message per line or refusal.
-      ...(forward.stdout && {
-        stdout: (line: string) => send({ kind: 'line', stream: 'stdout', line }),
-        stdoutBytes: undefined,
-      }),
-      ...(forward.stderr && {
-        stderr: (line: string) => send({ kind: 'line', stream: 'stderr', line }),
-        stderrBytes: undefined,
-      }),
-      ...(forward.denied && {
-        onDenied: (operation: string, subject: string, reason: string) =>
-          send({ kind: 'denied', operation, subject, reason }),
-      }),
+      // The pool's callbacks instead, where it has them: one message per line, refusal or record.
+      ...threadWasi(data.callbacks, (event) => send({ kind: 'callback', event })),
     },
   });
   handler.prepare();

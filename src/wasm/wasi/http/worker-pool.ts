@@ -21,13 +21,14 @@
 import { Worker } from 'node:worker_threads';
 import { AirssysError, errorFromJSON } from '../../../shared/errors.js';
 import type { Component } from '../../engine/engine.js';
-import type { DeniedCallback, LineSink, WasiHttpOptions, WasiSocketsOptions } from '../options.js';
+import { callbacksData, deliver, type GuestCallbacks } from '../thread-callbacks.js';
 import type { HandleOutcome } from './incoming-handler.js';
 import type { RequestData } from './request.js';
 import type { ResponseTarget } from './response.js';
 import type { HttpWorkerData, ToMain, ToWorker } from './worker-protocol.js';
 
-export interface HttpWorkerPoolOptions {
+/** The guest's callbacks (`stdout`, `stderr`, `onDenied`, `http`, `sockets`) run here, fed from the threads. */
+export interface HttpWorkerPoolOptions extends GuestCallbacks {
   /** Worker threads (at least 1). */
   threads: number;
   reuseInstance?: boolean;
@@ -35,18 +36,11 @@ export interface HttpWorkerPoolOptions {
   poolSize?: number;
   /** The guest's environment (`get-environment`). */
   env?: Record<string, string>;
-  /** Outbound HTTP grants: the data is copied to each thread, `onAudit` is fed from them. */
-  http?: WasiHttpOptions;
-  /** `wasi:sockets` and its grants, the same way (not linked when absent). */
-  sockets?: WasiSocketsOptions;
-  /** The guest's stdout and stderr to the process's, refusals as `denied …` on stderr; otherwise discarded. */
+  /**
+   * The guest's stdout and stderr to the process's, refusals as `denied …` on stderr, where no
+   * callback takes them; otherwise discarded.
+   */
   processStdio?: boolean;
-  /** The guest's stdout lines, here (instead of `processStdio`'s). */
-  stdout?: LineSink;
-  /** The guest's stderr lines, here (instead of `processStdio`'s). */
-  stderr?: LineSink;
-  /** Every refusal (instead of `processStdio`'s `denied …` line). */
-  onDenied?: DeniedCallback;
 }
 
 interface Job {
@@ -128,25 +122,14 @@ export class HttpWorkerPool {
 
   private spawn(): Promise<void> {
     const cancel = new SharedArrayBuffer(4);
-    const { stdout, stderr, onDenied } = this.options;
-    const { onAudit, ...grants } = this.options.http ?? {};
-    const { onAudit: onSocketAudit, ...socketGrants } = this.options.sockets ?? {};
     const data: HttpWorkerData = {
       manifest: this.component.manifest,
       compiled: this.component.compiled,
       reuseInstance: this.options.reuseInstance === true,
       poolSize: this.options.poolSize,
       env: this.options.env,
-      http: this.options.http === undefined ? undefined : grants,
-      sockets: this.options.sockets === undefined ? undefined : socketGrants,
+      callbacks: callbacksData(this.options),
       processStdio: this.options.processStdio === true,
-      forward: {
-        stdout: stdout !== undefined,
-        stderr: stderr !== undefined,
-        denied: onDenied !== undefined,
-        audit: onAudit !== undefined,
-        socketAudit: onSocketAudit !== undefined,
-      },
       cancel,
     };
     const worker = new Worker(new URL('./http-worker.js', import.meta.url), { workerData: data });
@@ -161,12 +144,8 @@ export class HttpWorkerPool {
           this.threads.add(thread);
           resolve();
           this.pump();
-        } else if (message.kind === 'line') {
-          this.options[message.stream]?.(message.line);
-        } else if (message.kind === 'denied') {
-          this.options.onDenied?.(message.operation, message.subject, message.reason);
-        } else if (message.kind === 'audit') {
-          (message.of === 'sockets' ? this.options.sockets : this.options.http)?.onAudit?.(message.record);
+        } else if (message.kind === 'callback') {
+          deliver(this.options, message.event);
         } else if (message.kind === 'failed') {
           reject(errorFromJSON(message.error, 'guest'));
         } else this.onMessage(thread, message);
@@ -223,7 +202,7 @@ export class HttpWorkerPool {
 
   private onMessage(
     thread: Thread,
-    message: Exclude<ToMain, { kind: 'ready' | 'failed' | 'line' | 'denied' | 'audit' }>,
+    message: Exclude<ToMain, { kind: 'ready' | 'failed' | 'callback' }>,
   ): void {
     const job = thread.job;
     if (job === undefined || job.id !== message.id) return;
