@@ -11,27 +11,13 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/fixtures.js';
-import { CLI, jcoServe, type Running, start } from '../support/server-process.js';
+import { CLI, jcoServe, type Running, serveCli } from '../support/server-process.js';
 import { tempDir } from '../support/temp.js';
 
 let cacheDir: string;
 
 function serve(component: string, ...flags: string[]): Promise<Running> {
-  return start(
-    [
-      CLI,
-      'serve',
-      component,
-      '--listen',
-      '127.0.0.1:0',
-      '--max-memory',
-      '64MiB',
-      '--cache-dir',
-      cacheDir,
-      ...flags,
-    ],
-    /serving \S+ on (http:\/\/\S+)/,
-  );
+  return serveCli(component, cacheDir, ...flags);
 }
 
 /** Runs the CLI to its end; resolves with its exit code and stderr. */

@@ -9,27 +9,13 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/fixtures.js';
-import { CLI, jcoServe, type Running, start } from '../support/server-process.js';
+import { CLI, jcoServe, type Running, serveCli } from '../support/server-process.js';
 import { tempDir } from '../support/temp.js';
 
 let cacheDir: string;
 
 function serve(component: string, ...flags: string[]): Promise<Running> {
-  return start(
-    [
-      CLI,
-      'serve',
-      component,
-      '--listen',
-      '127.0.0.1:0',
-      '--max-memory',
-      '128MiB',
-      '--cache-dir',
-      cacheDir,
-      ...flags,
-    ],
-    /serving \S+ on (http:\/\/\S+)/,
-  );
+  return serveCli(component, cacheDir, ...flags);
 }
 
 /** Sends raw bytes and returns everything the server answered before closing or `ms` passed. */

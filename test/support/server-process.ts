@@ -65,6 +65,28 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `airssys-wasm serve COMPONENT` on a free port with a cache of its own, ready once it says
+ * where it serves, with a memory ceiling (128 MiB) above what StarlingMonkey guests declare.
+ */
+export function serveCli(component: string, cacheDir: string, ...flags: string[]): Promise<Running> {
+  return start(
+    [
+      CLI,
+      'serve',
+      component,
+      '--listen',
+      '127.0.0.1:0',
+      '--max-memory',
+      '128MiB',
+      '--cache-dir',
+      cacheDir,
+      ...flags,
+    ],
+    /serving \S+ on (http:\/\/\S+)/,
+  );
+}
+
 /** `jco serve` of `wasm`, a fresh instance per request (as StarlingMonkey guests need). */
 export async function jcoServe(wasm: string): Promise<Running> {
   const port = await freePort();
