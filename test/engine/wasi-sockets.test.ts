@@ -598,6 +598,24 @@ describe('wasi:sockets on JSPI', () => {
   });
 });
 
+describe('wasi:sockets/tcp multicast', () => {
+  it('refuses ff00::/8 as multicast (invalid-argument), but not 00ff::1, whose text starts with "ff"', () => {
+    const w = world(echoGrants());
+    const v6 = (first: number) => ({
+      tag: 'ipv6',
+      val: { port: 9, flowInfo: 0, address: [first, 0, 0, 0, 0, 0, 0, 1], scopeId: 0 },
+    });
+    const multicast = w.socket('ipv6');
+    expect(w.tcp('start-connect')(multicast, w.network, v6(0xff02))).toEqual({
+      tag: 'err',
+      val: 'invalid-argument',
+    });
+    const unicast = w.socket('ipv6');
+    expect(w.tcp('start-connect')(unicast, w.network, v6(0x00ff))).toEqual({ tag: 'ok' });
+    for (const s of [multicast, unicast]) s[Symbol.dispose]();
+  });
+});
+
 describe('wasi:sockets/tcp server', () => {
   it('binds, listens and accepts on a granted address, and the connection works both ways', () => {
     const w = world({

@@ -281,31 +281,36 @@ export class SocketBridge {
 
   /** Blocks until `done()` or until `performance.now()` reaches `until`; may return early. */
   wait(done: () => boolean, until: number): void {
-    const seen = Atomics.load(this.cell, 0);
-    this.drain();
-    if (done()) return;
-    const left = until - performance.now();
-    // Written so that NaN also returns: Atomics.wait would take it as "forever".
-    if (!(left > 0)) return;
-    Atomics.wait(this.cell, 0, seen, left === Number.POSITIVE_INFINITY ? undefined : left);
+    const wait = this.waitFrom(done, until);
+    if (wait === undefined) return;
+    Atomics.wait(this.cell, 0, wait.seen, wait.timeout);
     this.drain();
   }
 
   /** The same without blocking the thread: resolves at the next report or at `until`. */
   async waitAsync(done: () => boolean, until: number): Promise<void> {
-    const seen = Atomics.load(this.cell, 0);
-    this.drain();
-    if (done()) return;
-    const left = until - performance.now();
-    if (!(left > 0)) return;
-    const waiting = (Atomics as unknown as AtomicsWaitAsync).waitAsync(
-      this.cell,
-      0,
-      seen,
-      left === Number.POSITIVE_INFINITY ? undefined : left,
-    );
+    const wait = this.waitFrom(done, until);
+    if (wait === undefined) return;
+    const waiting = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.cell, 0, wait.seen, wait.timeout);
     if (waiting.async) await waiting.value;
     this.drain();
+  }
+
+  /**
+   * What a wait waits on: the counter as it was before the reports were read (so a report that
+   * comes in between still wakes it) and the time left; undefined when there is nothing to wait for.
+   */
+  private waitFrom(
+    done: () => boolean,
+    until: number,
+  ): { seen: number; timeout: number | undefined } | undefined {
+    const seen = Atomics.load(this.cell, 0);
+    this.drain();
+    if (done()) return undefined;
+    const left = until - performance.now();
+    // Written so that NaN also returns: Atomics.wait would take it as "forever".
+    if (!(left > 0)) return undefined;
+    return { seen, timeout: left === Number.POSITIVE_INFINITY ? undefined : left };
   }
 }
 
@@ -319,6 +324,18 @@ export function theBridge(): SocketBridge {
 /** Something the thread reports on, seen from the caller's thread. */
 export abstract class Bridged {
   protected readonly bridge = theBridge();
+  /** The thread's name for it: a new one, or the one it made (an accepted connection). */
+  protected readonly id: number;
+
+  constructor(adopted?: number) {
+    if (adopted === undefined) this.id = this.bridge.open(this);
+    else {
+      this.id = adopted;
+      this.bridge.adopt(adopted, this);
+    }
+  }
+
+  abstract onEvent(event: SocketEvent): void;
 
   /** True when the caller has something to act on; never blocks (reads the reports first). */
   ready(): boolean {
@@ -336,6 +353,12 @@ export abstract class Bridged {
   /** `wait` without blocking the thread (a call suspended on JSPI). */
   waitAsync(until: number): Promise<void> {
     return this.bridge.waitAsync(() => this.isReady(), until);
+  }
+
+  /** No more reports for it; and, unless nothing of it is left there, closes it on the thread. */
+  protected detach(closeOnThread: boolean): void {
+    this.bridge.release(this.id, this);
+    if (closeOnThread) this.bridge.post({ kind: 'close', id: this.id });
   }
 }
 
@@ -358,19 +381,17 @@ export type LookupOutcome =
  */
 export class PendingLookup extends Bridged {
   private result: LookupOutcome | undefined;
-  private readonly id: number;
   private readonly giveUpAt: number;
 
   constructor(authority: SocketAuthority, name: string, timeoutMs: number) {
     super();
     this.giveUpAt = performance.now() + timeoutMs + GRACE_MS;
-    this.id = this.bridge.open(this);
     this.bridge.post({ kind: 'lookup', id: this.id, authority, name });
   }
 
   onEvent(event: SocketEvent): void {
     if (event.kind !== 'resolved') return;
-    this.bridge.release(this.id, this);
+    this.detach(false);
     this.result =
       event.error === undefined
         ? { ok: true, addresses: event.addresses ?? [], audit: event.audit }
@@ -388,7 +409,7 @@ export class PendingLookup extends Bridged {
   /** The outcome once the thread answered (or was given up on); undefined before. */
   outcome(): LookupOutcome | undefined {
     if (this.result === undefined && performance.now() >= this.giveUpAt) {
-      this.bridge.release(this.id, this);
+      this.detach(false);
       this.result = { ok: false, error: gaveUp('lookup'), audit: [] };
     }
     return this.result;
@@ -438,16 +459,10 @@ export class SyncTcpConnection extends Bridged {
   private streamError: SocketFailure | undefined;
   private unwritten = 0;
   private readonly giveUpAt: number;
-  private readonly id: number;
 
   private constructor(id: number | undefined, giveUpAfterMs: number) {
-    super();
+    super(id);
     this.giveUpAt = performance.now() + giveUpAfterMs;
-    if (id === undefined) this.id = this.bridge.open(this);
-    else {
-      this.id = id;
-      this.bridge.adopt(id, this);
-    }
   }
 
   /** Starts connecting to `remote`, judged as a connect to `host` (a name that resolved to it, or itself). */
@@ -483,7 +498,7 @@ export class SyncTcpConnection extends Bridged {
         this.state = 'failed';
         this.failure = event.error;
         this.audit = event.audit;
-        this.bridge.release(this.id, this);
+        this.detach(false);
         return;
       case 'data':
         if (this.receiveShut) this.consumed(event.bytes.length);
@@ -509,8 +524,8 @@ export class SyncTcpConnection extends Bridged {
   protected isReady(): boolean {
     if (this.state === 'connecting') {
       if (performance.now() >= this.giveUpAt) {
-        this.state = 'failed';
         this.failure = gaveUp('connect');
+        // Note: while still connecting, so that the thread destroys the socket if it ever connects.
         this.close();
       }
       return this.state !== 'connecting';
@@ -573,9 +588,7 @@ export class SyncTcpConnection extends Bridged {
     }
     if (bytes.length === 0) return;
     // A copy of its own (a Buffer's `slice` would share Node's pool), handed over to the thread.
-    const copy = new Uint8Array(bytes.length);
-    copy.set(bytes);
-    this.bridge.post({ kind: 'write', id: this.id, bytes: copy });
+    this.bridge.post({ kind: 'write', id: this.id, bytes: new Uint8Array(bytes) });
     this.unwritten += bytes.length;
   }
 
@@ -619,9 +632,8 @@ export class SyncTcpConnection extends Bridged {
     if (this.state === 'closed') return;
     const was = this.state;
     this.state = 'closed';
-    this.bridge.release(this.id, this);
     // A failed connect left nothing on the thread; a pending one is destroyed when it settles.
-    if (was !== 'failed') this.bridge.post({ kind: 'close', id: this.id });
+    this.detach(was !== 'failed');
   }
 }
 
@@ -646,12 +658,10 @@ export class SyncTcpListener extends Bridged {
   local: Endpoint | undefined;
   audit: readonly AuditRecord[] = [];
   private readonly waiting: SyncTcpConnection[] = [];
-  private readonly id: number;
   private readonly giveUpAt = performance.now() + 10_000;
 
   private constructor() {
     super();
-    this.id = this.bridge.open(this);
   }
 
   static listen(authority: SocketAuthority, local: Endpoint, backlog: number): SyncTcpListener {
@@ -669,7 +679,7 @@ export class SyncTcpListener extends Bridged {
       this.state = 'failed';
       this.failure = event.error;
       this.audit = event.audit;
-      this.bridge.release(this.id, this);
+      this.detach(false);
     } else if (event.kind === 'accepted') {
       // Note: adopted now, so that bytes sent right after the accept are kept for it.
       const conn = SyncTcpConnection.accepted(event.child, event.local, event.remote);
@@ -680,9 +690,8 @@ export class SyncTcpListener extends Bridged {
 
   protected isReady(): boolean {
     if (this.state === 'starting' && performance.now() >= this.giveUpAt) {
-      this.state = 'failed';
       this.failure = gaveUp('listen');
-      this.close();
+      this.close(); // while starting: the thread closes the listener if it ever listens
     }
     return this.state !== 'starting' && (this.state !== 'listening' || this.waiting.length > 0);
   }
@@ -705,8 +714,7 @@ export class SyncTcpListener extends Bridged {
     const was = this.state;
     this.state = 'closed';
     for (const conn of this.waiting.splice(0)) conn.close();
-    this.bridge.release(this.id, this);
-    if (was !== 'failed') this.bridge.post({ kind: 'close', id: this.id });
+    this.detach(was !== 'failed');
   }
 }
 

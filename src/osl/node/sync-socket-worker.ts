@@ -64,7 +64,9 @@ interface TrackedUdp {
 }
 
 const udps = new Map<number, TrackedUdp>();
-const keyOf = (address: string, port: number) => `${parseIp(address)?.text ?? address}|${port}`;
+/** One spelling per address (the caller's `0:0:0:0:0:0:0:1` and Node's `::1` alike). */
+const canonical = (address: string) => parseIp(address)?.text ?? address;
+const keyOf = (address: string, port: number) => `${canonical(address)}|${port}`;
 const listeners = new Map<number, net.Server>();
 /** Connects and listens under way; a close for one of them is kept in `closedEarly`. */
 const starting = new Set<number>();
@@ -131,6 +133,14 @@ function endpointOf(
   family: string | undefined,
 ): Endpoint {
   return { address: address ?? '', port: port ?? 0, family: family === 'IPv6' ? 6 : 4 };
+}
+
+/** Both ends of a connected socket, as a `connected` or `accepted` report gives them. */
+function endsOf(socket: net.Socket): { local: Endpoint; remote: Endpoint } {
+  return {
+    local: endpointOf(socket.localAddress, socket.localPort, socket.localFamily),
+    remote: endpointOf(socket.remoteAddress, socket.remotePort, socket.remoteFamily),
+  };
 }
 
 /** The network port of one connect or listen: Node's sockets, which this thread then keeps. */
@@ -247,18 +257,12 @@ async function connect(request: Extract<SocketRequest, { kind: 'connect' }>): Pr
       return;
     }
     // Note: the address judged must be the address connected to.
-    if (parseIp(socket.remoteAddress ?? '')?.text !== parseIp(remote.address)?.text) {
+    if (canonical(socket.remoteAddress ?? '') !== canonical(remote.address)) {
       socket.destroy();
       throw new AirssysError('internal', `connected to ${socket.remoteAddress}, not ${remote.address}`);
     }
     track(id, socket);
-    report({
-      kind: 'connected',
-      id,
-      local: endpointOf(socket.localAddress, socket.localPort, socket.localFamily),
-      remote: endpointOf(socket.remoteAddress, socket.remotePort, socket.remoteFamily),
-      audit,
-    });
+    report({ kind: 'connected', id, ...endsOf(socket), audit });
   } catch (error) {
     if (!closedEarly.delete(id)) report({ kind: 'failed', id, error: failureOf(error), audit });
   } finally {
@@ -295,13 +299,7 @@ async function listen(request: Extract<SocketRequest, { kind: 'listen' }>): Prom
     listeners.set(id, server);
     server.on('connection', (socket) => {
       const child = nextChild--;
-      report({
-        kind: 'accepted',
-        id,
-        child,
-        local: endpointOf(socket.localAddress, socket.localPort, socket.localFamily),
-        remote: endpointOf(socket.remoteAddress, socket.remotePort, socket.remoteFamily),
-      });
+      report({ kind: 'accepted', id, child, ...endsOf(socket) });
       track(child, socket);
     });
     report({
@@ -411,7 +409,8 @@ async function udpJudge(request: Extract<SocketRequest, { kind: 'udp-judge' }>):
       request.host,
       remote.port,
     );
-    if (!answers.some((a) => parseIp(a.address)?.text === parseIp(remote.address)?.text)) {
+    const judged = canonical(remote.address);
+    if (!answers.some((a) => canonical(a.address) === judged)) {
       throw new AirssysError(
         'internal',
         `${request.host} was judged at another address than ${remote.address}`,
@@ -427,10 +426,11 @@ async function udpJudge(request: Extract<SocketRequest, { kind: 'udp-judge' }>):
 function udpSend(request: Extract<SocketRequest, { kind: 'udp-send' }>): void {
   const { id } = request;
   const tracked = udps.get(id);
+  // Each datagram is reported on its own: the caller counts them back out of its send queue.
+  const refused = (message: string, errno: string) =>
+    report({ kind: 'udp-sent', id, count: 1, error: { code: 'internal', errno, message } });
   for (const datagram of request.datagrams) {
     const to = datagram.remote ?? tracked?.peer;
-    const refused = (message: string, errno: string) =>
-      report({ kind: 'udp-sent', id, count: 1, error: { code: 'internal', errno, message } });
     if (tracked === undefined) refused('the socket is closed', 'EPIPE');
     else if (to === undefined) refused('no destination', 'EDESTADDRREQ');
     // Note: only where the chain allowed it, whatever the caller sends.
@@ -508,7 +508,11 @@ function handle(message: SocketRequest): void {
       return;
     case 'consumed': {
       const udp = udps.get(message.id);
-      if (udp !== undefined) udp.unread = Math.max(0, udp.unread - message.bytes);
+      if (udp !== undefined) {
+        // For a UDP socket, `bytes` counts datagrams.
+        udp.unread = Math.max(0, udp.unread - message.bytes);
+        return;
+      }
       const tracked = sockets.get(message.id);
       if (tracked === undefined) return;
       tracked.unread = Math.max(0, tracked.unread - message.bytes);

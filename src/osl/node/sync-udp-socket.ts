@@ -36,7 +36,8 @@ export type Judgement =
   | { readonly state: 'allowed'; readonly audit: readonly AuditRecord[] }
   | { readonly state: 'refused'; readonly error: SocketFailure; readonly audit: readonly AuditRecord[] };
 
-const keyOf = (e: Endpoint) => `${e.address}|${e.port}`;
+/** One key per destination, for maps and sets of them (addresses in the caller's text form). */
+export const endpointKey = (e: Endpoint) => `${e.address}|${e.port}`;
 
 /**
  * @example
@@ -48,7 +49,6 @@ export class SyncUdpSocket extends Bridged {
   state: 'binding' | 'bound' | 'failed' | 'closed' = 'binding';
   failure: SocketFailure | undefined;
   local: Endpoint | undefined;
-  private readonly id: number;
   private readonly bindGiveUpAt = performance.now() + BIND_TIMEOUT_MS + GRACE_MS;
   private readonly judged = new Map<string, Judgement>();
   private readonly received: { bytes: Uint8Array; remote: Endpoint }[] = [];
@@ -57,7 +57,6 @@ export class SyncUdpSocket extends Bridged {
 
   private constructor() {
     super();
-    this.id = this.bridge.open(this);
   }
 
   static create(local: Endpoint, open: boolean): SyncUdpSocket {
@@ -78,12 +77,12 @@ export class SyncUdpSocket extends Bridged {
         if (this.state === 'binding') {
           this.state = 'failed';
           this.failure = event.error;
-          this.bridge.release(this.id, this);
+          this.detach(false);
         }
         return;
       case 'udp-judged':
         this.judged.set(
-          keyOf(event.remote),
+          endpointKey(event.remote),
           event.error === undefined
             ? { state: 'allowed', audit: event.audit }
             : { state: 'refused', error: event.error, audit: event.audit },
@@ -102,9 +101,8 @@ export class SyncUdpSocket extends Bridged {
 
   protected isReady(): boolean {
     if (this.state === 'binding' && performance.now() >= this.bindGiveUpAt) {
-      this.state = 'failed';
       this.failure = gaveUp('bind');
-      this.close();
+      this.close(); // while binding: the thread closes the socket if it ever binds
     }
     return this.state !== 'binding' && (this.state !== 'bound' || this.received.length > 0);
   }
@@ -119,7 +117,7 @@ export class SyncUdpSocket extends Bridged {
   /** Asks the thread whether datagrams may go to `remote` (judged as a connect to `host`), once. */
   judge(authority: SocketAuthority, host: string, remote: Endpoint): Judgement {
     this.bridge.drain();
-    const key = keyOf(remote);
+    const key = endpointKey(remote);
     let judgement = this.judged.get(key);
     if (judgement === undefined) {
       judgement = { state: 'pending', giveUpAt: performance.now() + JUDGE_TIMEOUT_MS + GRACE_MS };
@@ -134,14 +132,15 @@ export class SyncUdpSocket extends Bridged {
 
   /** Blocks until no judgement in `remotes` is pending, or `until`; may return early. */
   waitJudged(remotes: readonly Endpoint[], until: number): void {
-    this.bridge.wait(() => remotes.every((r) => this.judged.get(keyOf(r))?.state !== 'pending'), until);
+    this.bridge.wait(() => this.allJudged(remotes), until);
   }
 
   waitJudgedAsync(remotes: readonly Endpoint[], until: number): Promise<void> {
-    return this.bridge.waitAsync(
-      () => remotes.every((r) => this.judged.get(keyOf(r))?.state !== 'pending'),
-      until,
-    );
+    return this.bridge.waitAsync(() => this.allJudged(remotes), until);
+  }
+
+  private allJudged(remotes: readonly Endpoint[]): boolean {
+    return remotes.every((r) => this.judged.get(endpointKey(r))?.state !== 'pending');
   }
 
   /** Sends to the connected peer only, and keeps datagrams from it only (or undoes that). */
@@ -159,11 +158,8 @@ export class SyncUdpSocket extends Bridged {
   send(datagrams: readonly Datagram[]): void {
     if (this.state !== 'bound' || datagrams.length === 0) return;
     this.inFlight += datagrams.length;
-    const copies = datagrams.map((d) => {
-      const bytes = new Uint8Array(d.bytes.length);
-      bytes.set(d.bytes);
-      return { bytes, remote: d.remote };
-    });
+    // Copies of their own (a Buffer's `slice` would share Node's pool), handed over to the thread.
+    const copies = datagrams.map((d) => ({ bytes: new Uint8Array(d.bytes), remote: d.remote }));
     this.bridge.post({ kind: 'udp-send', id: this.id, datagrams: copies });
   }
 
@@ -193,7 +189,6 @@ export class SyncUdpSocket extends Bridged {
     const was = this.state;
     this.state = 'closed';
     this.received.length = 0;
-    this.bridge.release(this.id, this);
-    if (was !== 'failed') this.bridge.post({ kind: 'close', id: this.id });
+    this.detach(was !== 'failed');
   }
 }

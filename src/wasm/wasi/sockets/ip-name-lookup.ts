@@ -57,10 +57,7 @@ export class ResolveAddressStream {
   }
 
   subscribe(): SocketPollable {
-    const pending = this.answer;
-    if (!(pending instanceof PendingLookup)) {
-      return new SocketPollable('resolve-address-stream', NOTHING_TO_WAIT_FOR);
-    }
+    const pending = this.answer instanceof PendingLookup ? this.answer : NOTHING_TO_WAIT_FOR;
     return new SocketPollable('resolve-address-stream', pending);
   }
 }

@@ -8,10 +8,13 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AuditRecord } from '../../../osl/audit/audit-log.js';
+import { checkListen } from '../../../osl/middleware/egress-policy.js';
 import type { Endpoint, SocketAuthority, SocketFailure } from '../../../osl/node/sync-socket-bridge.js';
 import { SocketStreamError } from '../../../osl/node/sync-socket-bridge.js';
 import type { Capabilities } from '../../../osl/policy/grants.js';
 import { parseIp } from '../../../osl/policy/ip.js';
+import { isAirssysError } from '../../../shared/errors.js';
+import type { HostFunction } from '../../engine/link.js';
 import type { DeniedCallback } from '../options.js';
 import { IoError } from '../streams.js';
 import { err, type Interface, type Result, self } from '../values.js';
@@ -110,7 +113,7 @@ export function lookupErrorCodeOf(failure: SocketFailure): ErrorCode {
 export class SocketsContext {
   /** Addresses the instance's lookups returned, each with the name it was looked up under. */
   private readonly names = new Map<string, string>();
-  /** Sockets open now (created and not dropped). */
+  /** Sockets open now (created and not dropped); see `claim`. */
   open = 0;
 
   constructor(
@@ -134,9 +137,35 @@ export class SocketsContext {
     this.onDenied(operation, subject, reason);
   }
 
+  /** True when the instance holds as many sockets as it may (`new-socket-limit`). */
+  full(): boolean {
+    return this.open >= this.limits.maxSockets;
+  }
+
+  /** Counts one more socket open; the function returned counts it closed again (once). */
+  claim(): () => void {
+    this.open++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.open--;
+    };
+  }
+
+  /** Why `network.listen` does not cover `local`, if it does not: a bind's check, made on this side. */
+  listenRefusal(local: Endpoint): string | undefined {
+    try {
+      checkListen(this.capabilities, local.address, local.port);
+      return undefined;
+    } catch (error) {
+      return isAirssysError(error) ? error.message : String(error);
+    }
+  }
+
   /** `address` came back from a lookup of `name`: a connect to it is judged as a connect to `name`. */
   resolved(address: string, name: string): void {
-    const key = parseIp(address)?.text ?? address;
+    const key = canonical(address);
     this.names.delete(key);
     this.names.set(key, name);
     // Bounded: the oldest answers go first; a connect to one of them is judged on its address.
@@ -145,11 +174,14 @@ export class SocketsContext {
 
   /** What a connect to `address` is judged as: the name it was looked up under, or itself. */
   hostFor(address: string): string {
-    return this.names.get(parseIp(address)?.text ?? address) ?? address;
+    return this.names.get(canonical(address)) ?? address;
   }
 }
 
 const MAX_NAMES = 1024;
+
+/** One spelling per address, so that an answer and a later connect to it meet. */
+const canonical = (address: string) => parseIp(address)?.text ?? address;
 
 /** The host object behind a `network` handle. */
 export class Network {
@@ -158,6 +190,26 @@ export class Network {
 
 export function networkOf(value: unknown, fn: string): Network {
   return self(value, Network, `wasi:sockets/${fn}`);
+}
+
+/**
+ * A maker of `[method]<resource>.<name>` entries of `wasi:sockets/<iface>`: each checks that its
+ * `self` is a `kind` and calls `call` with it. The names are written once and joined at link
+ * time, not at every call.
+ *
+ * @example
+ * const method = methods('tcp', 'tcp-socket', TcpSocket);
+ * Object.fromEntries([method('accept', (socket) => socket.accept())]);
+ */
+export function methods<T>(iface: string, resource: string, kind: abstract new (...args: any[]) => T) {
+  const prefix = `[method]${resource}.`;
+  return <A extends unknown[]>(
+    name: string,
+    call: (self: T, ...args: A) => unknown,
+  ): [string, HostFunction] => {
+    const fn = `wasi:sockets/${iface}#${prefix}${name}`;
+    return [`${prefix}${name}`, (value: unknown, ...args: A) => call(self(value, kind, fn), ...args)];
+  };
 }
 
 /** The text form of a WIT address (`127.0.0.1`, `::1`). */
@@ -192,10 +244,6 @@ function ipv6Words(text: string): Ipv6 {
   return [...first, ...zeros, ...last] as Ipv6;
 }
 
-export function familyOf(address: IpAddress | IpSocketAddress): IpAddressFamily {
-  return address.tag;
-}
-
 /** A WIT socket address as an endpoint. */
 export function endpointOf(address: IpSocketAddress): Endpoint {
   const text = addressText(
@@ -223,6 +271,18 @@ export function isIpv4Mapped(address: IpSocketAddress): boolean {
 /** True for `0.0.0.0` and `::`. */
 export function isUnspecified(address: IpSocketAddress): boolean {
   return (address.val.address as number[]).every((part) => part === 0);
+}
+
+/** What the WIT takes as a peer of a `family` socket: that family, not mapped, a real address and port. */
+export function isValidRemote(remote: IpSocketAddress, family: IpAddressFamily): boolean {
+  return remote.tag === family && !isIpv4Mapped(remote) && !isUnspecified(remote) && remote.val.port !== 0;
+}
+
+/** The largest send or receive buffer size a socket keeps; larger ones are kept as this. */
+const MAX_BUFFER_SIZE = 1n << 31n;
+
+export function clampBufferSize(value: bigint): bigint {
+  return value > MAX_BUFFER_SIZE ? MAX_BUFFER_SIZE : value;
 }
 
 /** A text address valid for the WIT (what a lookup may return as is). */

@@ -35,6 +35,11 @@ export class SocketPollable extends Pollable {
   }
 }
 
+/** Waits as `waits` does (for the thread's next report), ready when `ready` says so. */
+export function readyWhen(ready: () => boolean, waits: Pick<Watched, 'wait' | 'waitAsync'>): Watched {
+  return { ready, wait: (until) => waits.wait(until), waitAsync: (until) => waits.waitAsync(until) };
+}
+
 /** Ready at once: a socket in a state with nothing to wait for (as wasmtime's). */
 export const NOTHING_TO_WAIT_FOR: Watched = {
   ready: () => true,

@@ -17,12 +17,11 @@
  * until then.
  */
 
-import { checkListen } from '../../../osl/middleware/egress-policy.js';
 import { type Endpoint, SyncTcpConnection, SyncTcpListener } from '../../../osl/node/sync-socket-bridge.js';
-import { isAirssysError } from '../../../shared/errors.js';
 import { InputStream, OutputStream } from '../streams.js';
 import { OK_EMPTY, ok, type Result } from '../values.js';
 import {
+  clampBufferSize,
   type ErrorCode,
   endpointOf,
   errorCodeOf,
@@ -30,11 +29,11 @@ import {
   type IpAddressFamily,
   type IpSocketAddress,
   isIpv4Mapped,
-  isUnspecified,
+  isValidRemote,
   type SocketsContext,
   socketAddressOf,
 } from './network.js';
-import { NOTHING_TO_WAIT_FOR, SocketPollable } from './pollable.js';
+import { NOTHING_TO_WAIT_FOR, readyWhen, SocketPollable } from './pollable.js';
 import { receivingSource, sendingSink } from './socket-streams.js';
 
 /** Operation names refusals are reported under (`onDenied`). */
@@ -57,7 +56,7 @@ type State =
   | { tag: 'closed' };
 
 /** The options a guest may set; those Node cannot apply are kept and reported back. */
-interface Options {
+export interface Options {
   keepAlive: boolean;
   keepAliveIdleNs: bigint;
   keepAliveIntervalNs: bigint;
@@ -80,12 +79,19 @@ const DEFAULT_OPTIONS: Readonly<Options> = Object.freeze({
   backlog: 128,
 });
 
-const MAX_BUFFER_SIZE = 1n << 31n;
+/** The options whose setters take any value but zero, as given (or clamped). */
+type NonZeroOption =
+  | 'keepAliveIntervalNs'
+  | 'keepAliveCount'
+  | 'hopLimit'
+  | 'receiveBufferSize'
+  | 'sendBufferSize';
 
 export class TcpSocket {
   private state: State = { tag: 'unbound' };
   private readonly options: Options;
-  private released = false;
+  /** Counts the socket closed in the instance's limit. */
+  private readonly release: () => void;
 
   constructor(
     readonly family: IpAddressFamily,
@@ -94,7 +100,7 @@ export class TcpSocket {
     connected?: SyncTcpConnection,
   ) {
     this.options = { ...options };
-    sockets.open++;
+    this.release = sockets.claim();
     if (connected !== undefined) this.state = { tag: 'connected', conn: connected };
   }
 
@@ -102,11 +108,9 @@ export class TcpSocket {
     if (this.state.tag !== 'unbound') return fail('invalid-state');
     if (local.tag !== this.family || isIpv4Mapped(local)) return fail('invalid-argument');
     const endpoint = endpointOf(local);
-    try {
-      checkListen(this.sockets.capabilities, endpoint.address, endpoint.port);
-    } catch (error) {
-      const reason = isAirssysError(error) ? error.message : String(error);
-      this.sockets.denied(BIND_OPERATION, `${endpoint.address}:${endpoint.port}`, reason);
+    const refusal = this.sockets.listenRefusal(endpoint);
+    if (refusal !== undefined) {
+      this.sockets.denied(BIND_OPERATION, `${endpoint.address}:${endpoint.port}`, refusal);
       return fail('access-denied');
     }
     this.state = { tag: 'binding', local: endpoint };
@@ -125,14 +129,7 @@ export class TcpSocket {
       return fail('concurrency-conflict');
     }
     if (state.tag !== 'unbound' && state.tag !== 'bound') return fail('invalid-state');
-    if (
-      remote.tag !== this.family ||
-      isIpv4Mapped(remote) ||
-      isUnspecified(remote) ||
-      remote.val.port === 0
-    ) {
-      return fail('invalid-argument');
-    }
+    if (!isValidRemote(remote, this.family)) return fail('invalid-argument');
     const target = endpointOf(remote);
     if (isMulticastOrBroadcast(target)) return fail('invalid-argument');
     const conn = SyncTcpConnection.connect(this.sockets.authority, {
@@ -194,7 +191,7 @@ export class TcpSocket {
 
   accept(): Result<[TcpSocket, InputStream, OutputStream], ErrorCode> {
     if (this.state.tag !== 'listening') return fail('invalid-state');
-    if (this.sockets.open >= this.sockets.limits.maxSockets) return fail('new-socket-limit');
+    if (this.sockets.full()) return fail('new-socket-limit');
     const conn = this.state.listener.accept();
     if (conn === undefined) return fail('would-block');
     // The accepted socket inherits the listener's options, as the WIT says.
@@ -239,18 +236,15 @@ export class TcpSocket {
     return OK_EMPTY;
   }
 
-  keepAliveEnabled(): Result<boolean, ErrorCode> {
-    return ok(this.options.keepAlive);
+  /** An option as the guest set it (or as the socket it was accepted by had it), else the default. */
+  option<K extends keyof Options>(key: K): Result<Options[K], ErrorCode> {
+    return ok(this.options[key]);
   }
 
   setKeepAliveEnabled(value: boolean): Result<undefined, ErrorCode> {
     this.options.keepAlive = value;
     this.applyKeepAlive();
     return OK_EMPTY;
-  }
-
-  keepAliveIdleTime(): Result<bigint, ErrorCode> {
-    return ok(this.options.keepAliveIdleNs);
   }
 
   setKeepAliveIdleTime(value: bigint): Result<undefined, ErrorCode> {
@@ -262,53 +256,30 @@ export class TcpSocket {
     return OK_EMPTY;
   }
 
-  keepAliveInterval(): Result<bigint, ErrorCode> {
-    return ok(this.options.keepAliveIntervalNs);
-  }
-
   setKeepAliveInterval(value: bigint): Result<undefined, ErrorCode> {
-    if (value <= 0n) return fail('invalid-argument');
-    this.options.keepAliveIntervalNs = value;
-    return OK_EMPTY;
-  }
-
-  keepAliveCount(): Result<number, ErrorCode> {
-    return ok(this.options.keepAliveCount);
+    return this.setNonZero('keepAliveIntervalNs', value);
   }
 
   setKeepAliveCount(value: number): Result<undefined, ErrorCode> {
-    if (value === 0) return fail('invalid-argument');
-    this.options.keepAliveCount = value;
-    return OK_EMPTY;
-  }
-
-  hopLimit(): Result<number, ErrorCode> {
-    return ok(this.options.hopLimit);
+    return this.setNonZero('keepAliveCount', value);
   }
 
   setHopLimit(value: number): Result<undefined, ErrorCode> {
-    if (value === 0) return fail('invalid-argument');
-    this.options.hopLimit = value;
-    return OK_EMPTY;
-  }
-
-  receiveBufferSize(): Result<bigint, ErrorCode> {
-    return ok(this.options.receiveBufferSize);
+    return this.setNonZero('hopLimit', value);
   }
 
   setReceiveBufferSize(value: bigint): Result<undefined, ErrorCode> {
-    if (value === 0n) return fail('invalid-argument');
-    this.options.receiveBufferSize = value > MAX_BUFFER_SIZE ? MAX_BUFFER_SIZE : value;
-    return OK_EMPTY;
-  }
-
-  sendBufferSize(): Result<bigint, ErrorCode> {
-    return ok(this.options.sendBufferSize);
+    return this.setNonZero('receiveBufferSize', clampBufferSize(value));
   }
 
   setSendBufferSize(value: bigint): Result<undefined, ErrorCode> {
-    if (value === 0n) return fail('invalid-argument');
-    this.options.sendBufferSize = value > MAX_BUFFER_SIZE ? MAX_BUFFER_SIZE : value;
+    return this.setNonZero('sendBufferSize', clampBufferSize(value));
+  }
+
+  /** Keeps `value` unless it is zero (or less), which the WIT answers `invalid-argument`. */
+  private setNonZero<K extends NonZeroOption>(key: K, value: Options[K]): Result<undefined, ErrorCode> {
+    if (value <= 0) return fail('invalid-argument');
+    this.options[key] = value;
     return OK_EMPTY;
   }
 
@@ -316,17 +287,15 @@ export class TcpSocket {
     const state = this.state;
     switch (state.tag) {
       case 'connecting':
-        return new SocketPollable('tcp-socket connect', {
-          ready: () => state.conn.settled(),
-          wait: (until) => state.conn.wait(until),
-          waitAsync: (until) => state.conn.waitAsync(until),
-        });
+        return new SocketPollable(
+          'tcp-socket connect',
+          readyWhen(() => state.conn.settled(), state.conn),
+        );
       case 'listen-started':
-        return new SocketPollable('tcp-socket listen', {
-          ready: () => state.listener.settled(),
-          wait: (until) => state.listener.wait(until),
-          waitAsync: (until) => state.listener.waitAsync(until),
-        });
+        return new SocketPollable(
+          'tcp-socket listen',
+          readyWhen(() => state.listener.settled(), state.listener),
+        );
       case 'listening':
         return new SocketPollable('tcp-socket accept', state.listener);
       default:
@@ -354,15 +323,13 @@ export class TcpSocket {
       state.conn.close();
     } else if (state.tag === 'listen-started' || state.tag === 'listening') state.listener.close();
     this.state = { tag: 'closed' };
-    if (!this.released) {
-      this.released = true;
-      this.sockets.open--;
-    }
+    this.release();
   }
 }
 
 function isMulticastOrBroadcast(endpoint: Endpoint): boolean {
-  if (endpoint.family === 6) return endpoint.address.toLowerCase().startsWith('ff');
+  // ff00::/8: the first 16-bit group (written without leading zeros: `ff:…` is 0x00ff, not multicast).
+  if (endpoint.family === 6) return Number.parseInt(endpoint.address.split(':')[0] || '0', 16) >= 0xff00;
   const first = Number(endpoint.address.split('.')[0]);
   return (first >= 224 && first <= 239) || endpoint.address === '255.255.255.255';
 }

@@ -5,74 +5,63 @@
  * `wasi:io/poll` on `subscribe`, or in the streams' blocking calls, within its call's deadline.
  */
 
-import { type Interface, ok, self } from '../values.js';
+import { type Interface, ok } from '../values.js';
 import {
   fail,
   type IpAddressFamily,
   type IpSocketAddress,
+  methods,
   networkOf,
   type SocketsContext,
 } from './network.js';
 import { TcpSocket } from './tcp-socket.js';
 
-const M = '[method]tcp-socket.';
-
-function tcp(value: unknown, name: string): TcpSocket {
-  return self(value, TcpSocket, `wasi:sockets/tcp#${M}${name}`);
-}
-
 export function tcpCreateSocketInterface(sockets: SocketsContext): Interface {
   return {
     'create-tcp-socket': (family: IpAddressFamily) => {
       if (family !== 'ipv4' && family !== 'ipv6') return fail('not-supported');
-      if (sockets.open >= sockets.limits.maxSockets) return fail('new-socket-limit');
+      if (sockets.full()) return fail('new-socket-limit');
       return ok(new TcpSocket(family, sockets));
     },
   };
 }
 
 export function tcpInterface(): Interface {
-  return {
-    [`${M}start-bind`]: (s: unknown, net: unknown, local: IpSocketAddress) => {
-      networkOf(net, `tcp#${M}start-bind`);
-      return tcp(s, 'start-bind').startBind(local);
-    },
-    [`${M}finish-bind`]: (s: unknown) => tcp(s, 'finish-bind').finishBind(),
-    [`${M}start-connect`]: (s: unknown, net: unknown, remote: IpSocketAddress) => {
-      networkOf(net, `tcp#${M}start-connect`);
-      return tcp(s, 'start-connect').startConnect(remote);
-    },
-    [`${M}finish-connect`]: (s: unknown) => tcp(s, 'finish-connect').finishConnect(),
-    [`${M}start-listen`]: (s: unknown) => tcp(s, 'start-listen').startListen(),
-    [`${M}finish-listen`]: (s: unknown) => tcp(s, 'finish-listen').finishListen(),
-    [`${M}accept`]: (s: unknown) => tcp(s, 'accept').accept(),
-    [`${M}local-address`]: (s: unknown) => tcp(s, 'local-address').localAddress(),
-    [`${M}remote-address`]: (s: unknown) => tcp(s, 'remote-address').remoteAddress(),
-    [`${M}is-listening`]: (s: unknown) => tcp(s, 'is-listening').isListening(),
-    [`${M}address-family`]: (s: unknown) => tcp(s, 'address-family').family,
-    [`${M}set-listen-backlog-size`]: (s: unknown, v: bigint) =>
-      tcp(s, 'set-listen-backlog-size').setListenBacklogSize(v),
-    [`${M}keep-alive-enabled`]: (s: unknown) => tcp(s, 'keep-alive-enabled').keepAliveEnabled(),
-    [`${M}set-keep-alive-enabled`]: (s: unknown, v: boolean) =>
-      tcp(s, 'set-keep-alive-enabled').setKeepAliveEnabled(v),
-    [`${M}keep-alive-idle-time`]: (s: unknown) => tcp(s, 'keep-alive-idle-time').keepAliveIdleTime(),
-    [`${M}set-keep-alive-idle-time`]: (s: unknown, v: bigint) =>
-      tcp(s, 'set-keep-alive-idle-time').setKeepAliveIdleTime(v),
-    [`${M}keep-alive-interval`]: (s: unknown) => tcp(s, 'keep-alive-interval').keepAliveInterval(),
-    [`${M}set-keep-alive-interval`]: (s: unknown, v: bigint) =>
-      tcp(s, 'set-keep-alive-interval').setKeepAliveInterval(v),
-    [`${M}keep-alive-count`]: (s: unknown) => tcp(s, 'keep-alive-count').keepAliveCount(),
-    [`${M}set-keep-alive-count`]: (s: unknown, v: number) =>
-      tcp(s, 'set-keep-alive-count').setKeepAliveCount(v),
-    [`${M}hop-limit`]: (s: unknown) => tcp(s, 'hop-limit').hopLimit(),
-    [`${M}set-hop-limit`]: (s: unknown, v: number) => tcp(s, 'set-hop-limit').setHopLimit(v),
-    [`${M}receive-buffer-size`]: (s: unknown) => tcp(s, 'receive-buffer-size').receiveBufferSize(),
-    [`${M}set-receive-buffer-size`]: (s: unknown, v: bigint) =>
-      tcp(s, 'set-receive-buffer-size').setReceiveBufferSize(v),
-    [`${M}send-buffer-size`]: (s: unknown) => tcp(s, 'send-buffer-size').sendBufferSize(),
-    [`${M}set-send-buffer-size`]: (s: unknown, v: bigint) =>
-      tcp(s, 'set-send-buffer-size').setSendBufferSize(v),
-    [`${M}subscribe`]: (s: unknown) => tcp(s, 'subscribe').subscribe(),
-    [`${M}shutdown`]: (s: unknown, how: 'receive' | 'send' | 'both') => tcp(s, 'shutdown').shutdown(how),
-  };
+  const method = methods('tcp', 'tcp-socket', TcpSocket);
+  return Object.fromEntries([
+    method('start-bind', (socket, net: unknown, local: IpSocketAddress) => {
+      networkOf(net, 'tcp#[method]tcp-socket.start-bind');
+      return socket.startBind(local);
+    }),
+    method('finish-bind', (socket) => socket.finishBind()),
+    method('start-connect', (socket, net: unknown, remote: IpSocketAddress) => {
+      networkOf(net, 'tcp#[method]tcp-socket.start-connect');
+      return socket.startConnect(remote);
+    }),
+    method('finish-connect', (socket) => socket.finishConnect()),
+    method('start-listen', (socket) => socket.startListen()),
+    method('finish-listen', (socket) => socket.finishListen()),
+    method('accept', (socket) => socket.accept()),
+    method('local-address', (socket) => socket.localAddress()),
+    method('remote-address', (socket) => socket.remoteAddress()),
+    method('is-listening', (socket) => socket.isListening()),
+    method('address-family', (socket) => socket.family),
+    method('set-listen-backlog-size', (socket, v: bigint) => socket.setListenBacklogSize(v)),
+    method('keep-alive-enabled', (socket) => socket.option('keepAlive')),
+    method('set-keep-alive-enabled', (socket, v: boolean) => socket.setKeepAliveEnabled(v)),
+    method('keep-alive-idle-time', (socket) => socket.option('keepAliveIdleNs')),
+    method('set-keep-alive-idle-time', (socket, v: bigint) => socket.setKeepAliveIdleTime(v)),
+    method('keep-alive-interval', (socket) => socket.option('keepAliveIntervalNs')),
+    method('set-keep-alive-interval', (socket, v: bigint) => socket.setKeepAliveInterval(v)),
+    method('keep-alive-count', (socket) => socket.option('keepAliveCount')),
+    method('set-keep-alive-count', (socket, v: number) => socket.setKeepAliveCount(v)),
+    method('hop-limit', (socket) => socket.option('hopLimit')),
+    method('set-hop-limit', (socket, v: number) => socket.setHopLimit(v)),
+    method('receive-buffer-size', (socket) => socket.option('receiveBufferSize')),
+    method('set-receive-buffer-size', (socket, v: bigint) => socket.setReceiveBufferSize(v)),
+    method('send-buffer-size', (socket) => socket.option('sendBufferSize')),
+    method('set-send-buffer-size', (socket, v: bigint) => socket.setSendBufferSize(v)),
+    method('subscribe', (socket) => socket.subscribe()),
+    method('shutdown', (socket, how: 'receive' | 'send' | 'both') => socket.shutdown(how)),
+  ]);
 }

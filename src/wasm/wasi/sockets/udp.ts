@@ -12,14 +12,13 @@
  * destinations the socket sent to (or its peer), unless a listen grant covers its address.
  */
 
-import { checkListen } from '../../../osl/middleware/egress-policy.js';
 import type { Endpoint } from '../../../osl/node/sync-socket-bridge.js';
-import { SyncUdpSocket } from '../../../osl/node/sync-udp-socket.js';
-import { isAirssysError } from '../../../shared/errors.js';
+import { endpointKey, SyncUdpSocket } from '../../../osl/node/sync-udp-socket.js';
 import type { CallBudget } from '../../engine/call-budget.js';
 import { waitForAny } from '../poll.js';
-import { budgeted, guestTrap, type Interface, length, OK_EMPTY, ok, type Result, self } from '../values.js';
+import { budgeted, guestTrap, type Interface, length, OK_EMPTY, ok, type Result } from '../values.js';
 import {
+  clampBufferSize,
   type ErrorCode,
   endpointOf,
   errorCodeOf,
@@ -27,12 +26,13 @@ import {
   type IpAddressFamily,
   type IpSocketAddress,
   isIpv4Mapped,
-  isUnspecified,
+  isValidRemote,
+  methods,
   networkOf,
   type SocketsContext,
   socketAddressOf,
 } from './network.js';
-import { NOTHING_TO_WAIT_FOR, SocketPollable } from './pollable.js';
+import { NOTHING_TO_WAIT_FOR, readyWhen, SocketPollable } from './pollable.js';
 
 /** Operation names refusals are reported under (`onDenied`). */
 export const UDP_BIND_OPERATION = 'wasi.sockets.udp.start-bind';
@@ -67,32 +67,27 @@ export class UdpSocket {
   private hopLimit = 64;
   private receiveBufferSize = 212992n;
   private sendBufferSize = 212992n;
-  private released = false;
+  /** Counts the socket closed in the instance's limit. */
+  private readonly release: () => void;
 
   constructor(
     readonly family: IpAddressFamily,
     private readonly sockets: SocketsContext,
   ) {
-    sockets.open++;
+    this.release = sockets.claim();
   }
 
   startBind(local: IpSocketAddress): Result<undefined, ErrorCode> {
     if (this.state.tag !== 'unbound') return fail('invalid-state');
     if (local.tag !== this.family || isIpv4Mapped(local)) return fail('invalid-argument');
     const endpoint = endpointOf(local);
-    let open = true;
-    try {
-      checkListen(this.sockets.capabilities, endpoint.address, endpoint.port);
-    } catch (error) {
-      open = false;
-      // Note: an ephemeral port is a client's; only a chosen port needs the listen grant.
-      if (endpoint.port !== 0) {
-        const reason = isAirssysError(error) ? error.message : String(error);
-        this.sockets.denied(UDP_BIND_OPERATION, `${endpoint.address}:${endpoint.port}`, reason);
-        return fail('access-denied');
-      }
+    const refusal = this.sockets.listenRefusal(endpoint);
+    // Note: an ephemeral port is a client's; only a chosen port needs the listen grant.
+    if (refusal !== undefined && endpoint.port !== 0) {
+      this.sockets.denied(UDP_BIND_OPERATION, `${endpoint.address}:${endpoint.port}`, refusal);
+      return fail('access-denied');
     }
-    this.state = { tag: 'binding', udp: SyncUdpSocket.create(endpoint, open) };
+    this.state = { tag: 'binding', udp: SyncUdpSocket.create(endpoint, refusal === undefined) };
     return OK_EMPTY;
   }
 
@@ -133,15 +128,7 @@ export class UdpSocket {
 
   /** Why `remote` cannot be a destination of this socket, if it cannot. */
   invalidDestination(remote: IpSocketAddress): ErrorCode | undefined {
-    if (
-      remote.tag !== this.family ||
-      isIpv4Mapped(remote) ||
-      isUnspecified(remote) ||
-      remote.val.port === 0
-    ) {
-      return 'invalid-argument';
-    }
-    return undefined;
+    return isValidRemote(remote, this.family) ? undefined : 'invalid-argument';
   }
 
   /**
@@ -153,17 +140,20 @@ export class UdpSocket {
     remotes: readonly Endpoint[],
     budget: CallBudget,
   ): { code: ErrorCode; remote: Endpoint } | undefined {
+    // Every one asked (not only up to the first pending one), so that all are judged at once.
+    const judged = () =>
+      remotes.map((r) => udp.judge(this.sockets.authority, this.sockets.hostFor(r.address), r));
     const watched = {
-      ready: () => remotes.every((r) => judged().get(r)?.state !== 'pending'),
+      ready: () => judged().every((judgement) => judgement.state !== 'pending'),
       wait: (until: number) => udp.waitJudged(remotes, until),
       waitAsync: (until: number) => udp.waitJudgedAsync(remotes, until),
     };
-    const judged = () =>
-      new Map(remotes.map((r) => [r, udp.judge(this.sockets.authority, this.sockets.hostFor(r.address), r)]));
     // Note: asking again is harmless (each is asked once), so a suspended call may start here again.
     waitForAny([new SocketPollable('udp judgement', watched)], budget);
-    for (const [remote, judgement] of judged()) {
-      const key = `${remote.address}|${remote.port}`;
+    const judgements = judged();
+    for (const [i, remote] of remotes.entries()) {
+      const judgement = judgements[i];
+      const key = endpointKey(remote);
       if (judgement.state !== 'pending' && !this.reported.has(key)) {
         this.reported.add(key);
         this.sockets.report(DATAGRAM_OPERATION, judgement.audit);
@@ -207,7 +197,7 @@ export class UdpSocket {
 
   setBufferSize(which: 'receive' | 'send', value: bigint): Result<undefined, ErrorCode> {
     if (value === 0n) return fail('invalid-argument');
-    const size = value > 1n << 31n ? 1n << 31n : value;
+    const size = clampBufferSize(value);
     if (which === 'receive') this.receiveBufferSize = size;
     else this.sendBufferSize = size;
     return OK_EMPTY;
@@ -216,21 +206,17 @@ export class UdpSocket {
   subscribe(): SocketPollable {
     const state = this.state;
     if (state.tag !== 'binding') return new SocketPollable('udp-socket', NOTHING_TO_WAIT_FOR);
-    return new SocketPollable('udp-socket bind', {
-      ready: () => state.udp.settled(),
-      wait: (until) => state.udp.wait(until),
-      waitAsync: (until) => state.udp.waitAsync(until),
-    });
+    return new SocketPollable(
+      'udp-socket bind',
+      readyWhen(() => state.udp.settled(), state.udp),
+    );
   }
 
   [Symbol.dispose](): void {
     const state = this.state;
     if (state.tag === 'binding' || state.tag === 'bound') state.udp.close();
     this.state = { tag: 'closed' };
-    if (!this.released) {
-      this.released = true;
-      this.sockets.open--;
-    }
+    this.release();
   }
 }
 
@@ -249,12 +235,8 @@ export class IncomingDatagramStream {
   }
 
   subscribe(): SocketPollable {
-    const live = () => this.socket.current(this.generation);
-    return new SocketPollable('incoming-datagram-stream', {
-      ready: () => !live() || this.udp.hasDatagram(),
-      wait: (until) => this.udp.wait(until),
-      waitAsync: (until) => this.udp.waitAsync(until),
-    });
+    const ready = () => !this.socket.current(this.generation) || this.udp.hasDatagram();
+    return new SocketPollable('incoming-datagram-stream', readyWhen(ready, this.udp));
   }
 }
 
@@ -291,32 +273,16 @@ export class OutgoingDatagramStream {
     const destinations: (Endpoint | undefined)[] = [];
     let invalid: ErrorCode | undefined;
     for (const d of datagrams) {
-      if (d.data.length > MAX_DATAGRAM[this.socket.family]) {
-        invalid = 'datagram-too-large';
-        break;
-      }
-      if (d.remoteAddress === undefined) {
-        if (peer === undefined) {
-          invalid = 'invalid-argument';
-          break;
-        }
-        destinations.push(undefined);
-        continue;
-      }
-      invalid = this.socket.invalidDestination(d.remoteAddress);
-      if (invalid !== undefined) break;
-      const to = endpointOf(d.remoteAddress);
-      if (peer !== undefined && (to.address !== peer.address || to.port !== peer.port)) {
-        invalid = 'invalid-argument';
+      const to = this.destinationOf(d, peer);
+      if (typeof to === 'string') {
+        invalid = to;
         break;
       }
       destinations.push(to);
     }
     const usable = destinations.length;
     const targets = [
-      ...new Map(
-        destinations.flatMap((t) => (t === undefined ? [] : [[`${t.address}|${t.port}`, t]])),
-      ).values(),
+      ...new Map(destinations.flatMap((t) => (t === undefined ? [] : [[endpointKey(t), t]]))).values(),
     ];
     const refused = targets.length === 0 ? undefined : this.socket.judge(this.udp, targets, budget);
     // Sent: those before the first one the WIT or the policy refuses.
@@ -333,64 +299,64 @@ export class OutgoingDatagramStream {
     return ok(BigInt(count));
   }
 
-  subscribe(): SocketPollable {
-    return new SocketPollable('outgoing-datagram-stream', {
-      ready: () => !this.socket.current(this.generation) || this.udp.sendRoom() > 0,
-      wait: (until) => this.udp.wait(until),
-      waitAsync: (until) => this.udp.waitAsync(until),
-    });
+  /** Where `d` goes (undefined: to the peer), or why the WIT refuses it. */
+  private destinationOf(d: OutgoingDatagram, peer: Endpoint | undefined): Endpoint | undefined | ErrorCode {
+    if (d.data.length > MAX_DATAGRAM[this.socket.family]) return 'datagram-too-large';
+    if (d.remoteAddress === undefined) return peer === undefined ? 'invalid-argument' : undefined;
+    const invalid = this.socket.invalidDestination(d.remoteAddress);
+    if (invalid !== undefined) return invalid;
+    const to = endpointOf(d.remoteAddress);
+    // With a peer, a datagram may name it, and nothing else.
+    if (peer !== undefined && endpointKey(to) !== endpointKey(peer)) return 'invalid-argument';
+    return to;
   }
-}
 
-const where = (name: string) => `wasi:sockets/udp#${name}`;
-const U = '[method]udp-socket.';
-const IN = '[method]incoming-datagram-stream.';
-const OUT = '[method]outgoing-datagram-stream.';
-
-function udp(value: unknown, name: string): UdpSocket {
-  return self(value, UdpSocket, where(`${U}${name}`));
+  subscribe(): SocketPollable {
+    const ready = () => !this.socket.current(this.generation) || this.udp.sendRoom() > 0;
+    return new SocketPollable('outgoing-datagram-stream', readyWhen(ready, this.udp));
+  }
 }
 
 export function udpCreateSocketInterface(sockets: SocketsContext): Interface {
   return {
     'create-udp-socket': (family: IpAddressFamily) => {
       if (family !== 'ipv4' && family !== 'ipv6') return fail('not-supported');
-      if (sockets.open >= sockets.limits.maxSockets) return fail('new-socket-limit');
+      if (sockets.full()) return fail('new-socket-limit');
       return ok(new UdpSocket(family, sockets));
     },
   };
 }
 
+/** Where a `send` with more than `check-send` permitted traps. */
+const SEND = 'wasi:sockets/udp#[method]outgoing-datagram-stream.send';
+
 export function udpInterface(): Interface {
-  return budgeted((budget) => ({
-    [`${U}start-bind`]: (s: unknown, net: unknown, local: IpSocketAddress) => {
-      networkOf(net, `udp#${U}start-bind`);
-      return udp(s, 'start-bind').startBind(local);
-    },
-    [`${U}finish-bind`]: (s: unknown) => udp(s, 'finish-bind').finishBind(),
-    [`${U}stream`]: (s: unknown, remote: IpSocketAddress | undefined) =>
-      udp(s, 'stream').stream(remote, budget),
-    [`${U}local-address`]: (s: unknown) => udp(s, 'local-address').localAddress(),
-    [`${U}remote-address`]: (s: unknown) => udp(s, 'remote-address').remoteAddress(),
-    [`${U}address-family`]: (s: unknown) => udp(s, 'address-family').family,
-    [`${U}unicast-hop-limit`]: (s: unknown) => udp(s, 'unicast-hop-limit').unicastHopLimit(),
-    [`${U}set-unicast-hop-limit`]: (s: unknown, v: number) =>
-      udp(s, 'set-unicast-hop-limit').setUnicastHopLimit(v),
-    [`${U}receive-buffer-size`]: (s: unknown) => udp(s, 'receive-buffer-size').bufferSize('receive'),
-    [`${U}set-receive-buffer-size`]: (s: unknown, v: bigint) =>
-      udp(s, 'set-receive-buffer-size').setBufferSize('receive', v),
-    [`${U}send-buffer-size`]: (s: unknown) => udp(s, 'send-buffer-size').bufferSize('send'),
-    [`${U}set-send-buffer-size`]: (s: unknown, v: bigint) =>
-      udp(s, 'set-send-buffer-size').setBufferSize('send', v),
-    [`${U}subscribe`]: (s: unknown) => udp(s, 'subscribe').subscribe(),
-    [`${IN}receive`]: (s: unknown, max: bigint) =>
-      self(s, IncomingDatagramStream, where(`${IN}receive`)).receive(max),
-    [`${IN}subscribe`]: (s: unknown) => self(s, IncomingDatagramStream, where(`${IN}subscribe`)).subscribe(),
-    [`${OUT}check-send`]: (s: unknown) =>
-      self(s, OutgoingDatagramStream, where(`${OUT}check-send`)).checkSend(),
-    [`${OUT}send`]: (s: unknown, datagrams: readonly OutgoingDatagram[]) =>
-      self(s, OutgoingDatagramStream, where(`${OUT}send`)).send(datagrams, where(`${OUT}send`), budget),
-    [`${OUT}subscribe`]: (s: unknown) =>
-      self(s, OutgoingDatagramStream, where(`${OUT}subscribe`)).subscribe(),
-  }));
+  const socket = methods('udp', 'udp-socket', UdpSocket);
+  const incoming = methods('udp', 'incoming-datagram-stream', IncomingDatagramStream);
+  const outgoing = methods('udp', 'outgoing-datagram-stream', OutgoingDatagramStream);
+  return budgeted((budget) =>
+    Object.fromEntries([
+      socket('start-bind', (s, net: unknown, local: IpSocketAddress) => {
+        networkOf(net, 'udp#[method]udp-socket.start-bind');
+        return s.startBind(local);
+      }),
+      socket('finish-bind', (s) => s.finishBind()),
+      socket('stream', (s, remote: IpSocketAddress | undefined) => s.stream(remote, budget)),
+      socket('local-address', (s) => s.localAddress()),
+      socket('remote-address', (s) => s.remoteAddress()),
+      socket('address-family', (s) => s.family),
+      socket('unicast-hop-limit', (s) => s.unicastHopLimit()),
+      socket('set-unicast-hop-limit', (s, v: number) => s.setUnicastHopLimit(v)),
+      socket('receive-buffer-size', (s) => s.bufferSize('receive')),
+      socket('set-receive-buffer-size', (s, v: bigint) => s.setBufferSize('receive', v)),
+      socket('send-buffer-size', (s) => s.bufferSize('send')),
+      socket('set-send-buffer-size', (s, v: bigint) => s.setBufferSize('send', v)),
+      socket('subscribe', (s) => s.subscribe()),
+      incoming('receive', (s, max: bigint) => s.receive(max)),
+      incoming('subscribe', (s) => s.subscribe()),
+      outgoing('check-send', (s) => s.checkSend()),
+      outgoing('send', (s, datagrams: readonly OutgoingDatagram[]) => s.send(datagrams, SEND, budget)),
+      outgoing('subscribe', (s) => s.subscribe()),
+    ]),
+  );
 }
