@@ -21,7 +21,6 @@ import { guestThreads } from '../shared/node-runtime.js';
 import type { Component } from '../wasm/engine/engine.js';
 import { bytesSource } from '../wasm/wasi/byte-io.js';
 import { CommandThread } from '../wasm/wasi/command-thread.js';
-import type { WasiOptions } from '../wasm/wasi/options.js';
 import { type CommandOutcome, runCommandAsync } from '../wasm/wasi/run-command.js';
 import { countError, LATENCY_BUCKETS_US, observe } from './actor-stats.js';
 import { CODECS, decodePayload, encodePayload } from './codec.js';
@@ -94,33 +93,15 @@ export function commandActor(
         fuel: 0,
         ms: 0,
       });
-      if (ctx.state !== undefined) {
-        // On a thread of its own: this thread's other actors go on while the guest runs.
-        return ctx.state
-          .run({
-            ...log,
-            args: [identity.address, ...job.args],
-            env: job.env,
-            stdin: job.stdin,
-            http,
-            sockets,
-          })
-          .then(
-            (outcome) => finish(message, outcome, started),
-            (error) => finish(message, notStarted(error), started),
-          );
-      }
-      const wasi: WasiOptions = {
-        ...log,
-        args: [identity.address, ...job.args],
-        env: job.env,
-        stdin: bytesSource(job.stdin),
-        http,
-        sockets,
-      };
-      // On JSPI (no thread means JSPI is there): a waiting guest is suspended meanwhile.
-      return runCommandAsync(component, wasi).then(
-        (outcome) => finish(message, outcome, started),
+      const run = { ...log, args: [identity.address, ...job.args], env: job.env, http, sockets };
+      // On a thread of its own, or on JSPI (no thread means JSPI is there): either way this
+      // thread's other actors go on while the guest runs or waits.
+      const outcome =
+        ctx.state !== undefined
+          ? ctx.state.run({ ...run, stdin: job.stdin })
+          : runCommandAsync(component, { ...run, stdin: bytesSource(job.stdin) });
+      return outcome.then(
+        (done) => finish(message, done, started),
         (error) => finish(message, notStarted(error), started),
       );
     },
