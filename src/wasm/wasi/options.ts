@@ -8,7 +8,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { AuditRecord } from '../../osl/audit/audit-log.js';
 import type { Grants } from '../../osl/policy/grants.js';
-import type { SecurityMode } from '../../osl/policy/host-policy.js';
+import type { HostPolicy, SecurityMode } from '../../osl/policy/host-policy.js';
 import { AirssysError } from '../../shared/errors.js';
 import { type ByteSink, type ByteSource, bytesSource } from './byte-io.js';
 
@@ -182,6 +182,14 @@ export interface WasiOptions {
   http?: WasiHttpOptions;
   /** `wasi:sockets` and its grants; not linked by default. */
   sockets?: WasiSocketsOptions;
+}
+
+/** The host policy that `http` or `sockets` options ask the egress policy to apply. */
+export function egressPolicyOf(options: Pick<WasiHttpOptions, 'securityMode' | 'deny'>): HostPolicy {
+  return {
+    ...(options.securityMode === undefined ? {} : { securityMode: options.securityMode }),
+    ...(options.deny === undefined ? {} : { deny: { network: options.deny } }),
+  };
 }
 
 /** Options with every default applied; what the interface files receive. */

@@ -14,7 +14,7 @@ import { sendSync } from '../../../osl/node/sync-http-bridge.js';
 import { compileCapabilities } from '../../../osl/policy/grants.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../../osl/policy/host-policy.js';
 import type { CallBudget } from '../../engine/call-budget.js';
-import { DEFAULT_WASI_LIMITS, type WasiOptions } from '../options.js';
+import { DEFAULT_WASI_LIMITS, egressPolicyOf, type WasiOptions } from '../options.js';
 import { budgeted, err, type Result, self } from '../values.js';
 import { FutureIncomingResponse } from './incoming-response.js';
 import { OutgoingRequest, RequestOptions } from './outgoing.js';
@@ -55,10 +55,7 @@ export function outgoingHandlerInterface(wasi: WasiOptions = {}): HttpInterface 
   const grants = {
     network: { outbound: http.network?.outbound ?? [], addresses: http.network?.addresses ?? [] },
   };
-  const policy = {
-    ...(http.securityMode === undefined ? {} : { securityMode: http.securityMode }),
-    ...(http.deny === undefined ? {} : { deny: { network: http.deny } }),
-  };
+  const policy = egressPolicyOf(http);
   compileCapabilities(grants, policy);
   const maxRead = wasi.limits?.maxReadBytes ?? DEFAULT_WASI_LIMITS.maxReadBytes;
   const maxResponseBytes = http.maxResponseBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
